@@ -1,0 +1,41 @@
+import type { HubConfig } from "./config.ts";
+
+type EnvParser = (raw: string) => unknown;
+
+export interface EnvBinding {
+  key: keyof HubConfig;
+  parse: EnvParser;
+}
+
+/** A whole number stays a number; anything else is kept as text so that validation names it. */
+export const integer: EnvParser = (raw) => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw);
+export const text: EnvParser = (raw) => raw;
+/** Comma-separated list; empty items dropped. */
+export const list: EnvParser = (raw) =>
+  raw.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+
+/** `KEY=SCOPE+SCOPE,KEY2=SCOPE` → `[{key, scopes}]`; a malformed item is kept so that validation names it. */
+export const apiKeys: EnvParser = (raw) =>
+  raw
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map((item) => {
+      const at = item.lastIndexOf("=");
+      if (at <= 0) return { key: item, scopes: [] };
+      return { key: item.slice(0, at), scopes: item.slice(at + 1).split("+").filter(Boolean) };
+    });
+
+/** Environment variable → config key. Every entry is documented in docs/configuration.md. */
+export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
+  PORT: { key: "port", parse: integer },
+  HOST: { key: "host", parse: text },
+  REDIS_URL: { key: "redisUrl", parse: text },
+  KEFU_REDIS_PREFIX: { key: "redisPrefix", parse: text },
+  KEFU_API_KEYS: { key: "apiKeys", parse: apiKeys },
+  KEFU_LOG_LEVEL: { key: "logLevel", parse: text },
+  KEFU_LOG_FORMAT: { key: "logFormat", parse: text },
+  KEFU_PLUGINS_DIR: { key: "pluginsDir", parse: text },
+  KEFU_BODY_LIMIT: { key: "bodyLimit", parse: text },
+  KEFU_SHUTDOWN_GRACE_MS: { key: "shutdownGraceMs", parse: integer },
+};

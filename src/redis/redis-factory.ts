@@ -1,0 +1,37 @@
+import { Redis, type RedisOptions } from "ioredis";
+
+export interface RedisFactory {
+  readonly url: string;
+  /** A new connection named after its purpose (visible in `CLIENT LIST`); closed by {@link closeAll}. */
+  create(purpose: string, options?: RedisOptions): Redis;
+  /** Quits every connection made here; idempotent. */
+  closeAll(): Promise<void>;
+}
+
+/**
+ * The one place that opens Redis connections. No `keyPrefix`: BullMQ refuses it, so every module
+ * builds its keys from `config.redisPrefix` itself.
+ */
+export function createRedisFactory(url: string): RedisFactory {
+  const open = new Set<Redis>();
+  return {
+    url,
+    create(purpose, options = {}) {
+      const connection = new Redis(url, { connectionName: `kefu-hub:${purpose}`, ...options });
+      open.add(connection);
+      connection.once("end", () => open.delete(connection));
+      return connection;
+    },
+    async closeAll() {
+      const closing = [...open].map(async (connection) => {
+        open.delete(connection);
+        try {
+          await connection.quit();
+        } catch {
+          connection.disconnect();
+        }
+      });
+      await Promise.all(closing);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { ErrorRequestHandler } from "express";
+import { isHubError, type ErrorCode } from "./errors.ts";
+import { buildProblem, sendProblem } from "./problem.ts";
+
+/** body-parser's error types and what the caller did wrong. */
+const BODY_PARSER_ERRORS: Readonly<Record<string, { code: ErrorCode; detail: string }>> = {
+  "entity.parse.failed": { code: "malformed_json", detail: "the body could not be parsed as JSON" },
+  "entity.too.large": { code: "payload_too_large", detail: "the body is larger than the configured limit" },
+  "encoding.unsupported": { code: "unsupported_media_type", detail: "the content encoding is not supported" },
+  "charset.unsupported": { code: "unsupported_media_type", detail: "the charset is not supported; send UTF-8" },
+  "request.aborted": { code: "malformed_json", detail: "the request body was cut short" },
+  "request.size.invalid": { code: "malformed_json", detail: "the body length does not match Content-Length" },
+};
+
+/** Every error becomes RFC 9457 problem+json; a 5xx never shows its cause (it goes to the log). */
+export function errorHandler(): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const base = { instance: req.originalUrl, requestId: req.id };
+    if (isHubError(error)) {
+      if (error.status >= 500) req.log.error({ err: error, cause: error.cause }, error.message);
+      const problem = buildProblem(error.code, error.message, {
+        ...base,
+        ...(error.options.errors ? { errors: error.options.errors } : {}),
+        ...(error.options.extensions ? { extensions: error.options.extensions } : {}),
+      });
+      sendProblem(res, problem, error.options.headers);
+      return;
+    }
+    const parserType = (error as { type?: unknown }).type;
+    const known = typeof parserType === "string" ? BODY_PARSER_ERRORS[parserType] : undefined;
+    if (known) {
+      sendProblem(res, buildProblem(known.code, known.detail, base));
+      return;
+    }
+    req.log.error({ err: error }, "unhandled error");
+    sendProblem(res, buildProblem("internal", `something went wrong; quote request id ${req.id} when reporting it`, base));
+  };
+}

@@ -1,0 +1,69 @@
+import type { FieldError } from "../schemas/schema-registry.ts";
+
+/**
+ * Every error code the API answers, with its HTTP status and title. The one copy of the truth:
+ * docs/errors.md and the OpenAPI `ErrorCode` enum are tested against it.
+ */
+export const ERROR_CODES = {
+  malformed_json: { status: 400, title: "The request body is not valid JSON" },
+  validation_failed: { status: 400, title: "The request does not match its schema" },
+  unauthorized: { status: 401, title: "A valid API key is required" },
+  forbidden: { status: 403, title: "The API key lacks the scope this operation needs" },
+  not_found: { status: 404, title: "No such resource" },
+  route_not_found: { status: 404, title: "No such route" },
+  method_not_allowed: { status: 405, title: "The route does not accept this method" },
+  conflict: { status: 409, title: "The request conflicts with the current state" },
+  precondition_failed: { status: 412, title: "The resource changed since the version you hold" },
+  payload_too_large: { status: 413, title: "The request body is too large" },
+  unsupported_media_type: { status: 415, title: "The request body must be application/json" },
+  unprocessable: { status: 422, title: "The request is well-formed but cannot be carried out" },
+  precondition_required: { status: 428, title: "This operation needs an If-Match header" },
+  internal: { status: 500, title: "Internal server error" },
+  plugin_error: { status: 502, title: "A plugin failed" },
+  plugin_output_invalid: { status: 502, title: "A plugin returned data that violates its kind's schema" },
+  plugin_timeout: { status: 504, title: "A plugin did not answer within its deadline" },
+  plugin_unavailable: { status: 503, title: "No plugin is available for this operation" },
+  not_ready: { status: 503, title: "The hub is not ready" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface HubErrorOptions {
+  /** Failing fields, for validation errors. */
+  errors?: FieldError[];
+  /** Extra members of the problem document (RFC 9457 extensions). */
+  extensions?: Record<string, unknown>;
+  /** Extra response headers, e.g. `Allow` or `Retry-After`. */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** An error meant for the API caller. Recognise it with {@link isHubError}, not `instanceof`. */
+export class HubError extends Error {
+  override name = "HubError";
+  readonly code: ErrorCode;
+  readonly options: HubErrorOptions;
+
+  constructor(code: ErrorCode, detail: string, options: HubErrorOptions = {}) {
+    super(detail, { cause: options.cause });
+    this.code = code;
+    this.options = options;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+export function isHubError(error: unknown): error is HubError {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    (error as { name?: unknown }).name === "HubError" &&
+    Object.hasOwn(ERROR_CODES, (error as { code?: unknown }).code as string)
+  );
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}

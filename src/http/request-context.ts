@@ -1,0 +1,43 @@
+import { randomUUID } from "node:crypto";
+import type { RequestHandler } from "express";
+import type { Logger } from "pino";
+import type { Histogram } from "prom-client";
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export interface RequestContextOptions {
+  logger: Logger;
+  httpDuration: Histogram<"method" | "route" | "status">;
+  /** True once shutdown began: answers then carry `Connection: close` so clients stop reusing sockets. */
+  isDraining: () => boolean;
+}
+
+/**
+ * Request id, request logger, access log and duration metric in one `finish` listener:
+ * a middleware per concern would add a listener and a closure each on the hot path.
+ */
+export function requestContext({ logger, httpDuration, isDraining }: RequestContextOptions): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const incoming = req.headers["x-request-id"];
+    req.id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.log = logger.child({ reqId: req.id });
+    res.setHeader("x-request-id", req.id);
+    if (isDraining()) res.setHeader("connection", "close");
+    res.once("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeLabel(req.baseUrl, req.route as { path?: unknown } | undefined);
+      httpDuration.observe({ method: req.method, route, status: res.statusCode }, seconds);
+      req.log.info(
+        { method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
+        "request",
+      );
+    });
+    next();
+  };
+}
+
+/** The route pattern, never the raw URL, so that metric labels stay bounded. */
+function routeLabel(baseUrl: string, route: { path?: unknown } | undefined): string {
+  return typeof route?.path === "string" ? baseUrl + route.path : "unmatched";
+}

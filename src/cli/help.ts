@@ -1,0 +1,9 @@
+export const HELP = `kefu-hub — connector hub between customer-service systems and business systems
+
+Usage:
+  kefu-hub start            run the hub (HTTP API, Swagger UI at /docs)
+  kefu-hub --help           this text
+
+Configuration comes from the environment (PORT, REDIS_URL, KEFU_*) and an optional JSON file
+named by KEFU_CONFIG; see docs/configuration.md.
+`;

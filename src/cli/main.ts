@@ -1,0 +1,25 @@
+import { HELP } from "./help.ts";
+
+/** Entry of the `kefu-hub` command and of `npm start`. */
+async function main(argv: readonly string[]): Promise<number> {
+  const [command] = argv;
+  switch (command) {
+    case "start": {
+      const { start } = await import("../main.ts");
+      await start({ env: process.env });
+      return -1; // keeps running until a signal
+    }
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(HELP);
+      return 0;
+    default:
+      process.stderr.write(`kefu-hub: unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exitCode = code;

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { SCHEMA_BASE_URI, type SchemaRegistry } from "../schemas/schema-registry.ts";
 
@@ -17,7 +17,8 @@ export interface BundleOptions {
 }
 
 /**
- * Reads openapi.yaml and inlines every JSON Schema it references from `schemas/` into
+ * Reads openapi.yaml, merges the path items of every `paths/*.yaml` beside it (one file per
+ * feature, so that features do not all edit one file), and inlines every JSON Schema it references from `schemas/` into
  * `components/schemas`, rewriting references to local ones, so that the served document is one
  * file that Swagger UI and generators read without fetching anything. The schemas stay the only
  * copy in the repository.
@@ -61,15 +62,31 @@ export function bundleOpenApi({ rootFile, schemasDir, schemas }: BundleOptions):
     return out;
   };
 
-  // A reference in the YAML is a file path relative to it; turn it into the schema's $id.
-  const fromYaml = (ref: string): string => {
+  // A reference in the YAML is a file path relative to that YAML file; turn it into the schema's $id.
+  const fromYaml = (yamlFile: string) => (ref: string): string => {
     const [file = "", fragment] = ref.split("#");
-    const path = relative(schemasDir, resolve(dirname(rootFile), file)).split("\\").join("/");
+    const path = relative(schemasDir, resolve(dirname(yamlFile), file)).split("\\").join("/");
     return SCHEMA_BASE_URI + path + (fragment === undefined ? "" : `#${fragment}`);
   };
-  const bundled = rewrite(document, fromYaml) as OpenApiDocument;
+  const bundled = rewrite(document, fromYaml(rootFile)) as OpenApiDocument;
+  bundled.paths ??= {};
+  for (const file of listPathFiles(join(dirname(rootFile), "paths"))) {
+    const items = rewrite(parseYaml(readFileSync(file, "utf8")), fromYaml(file)) as Record<string, Record<string, unknown>>;
+    for (const [path, item] of Object.entries(items ?? {})) {
+      if (path in bundled.paths) throw new Error(`openapi: ${path} is defined twice (again in ${file})`);
+      bundled.paths[path] = item;
+    }
+  }
   bundled.components.schemas = { ...bundled.components.schemas, ...included };
   return bundled;
+}
+
+function listPathFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".yaml"))
+    .sort()
+    .map((name) => join(dir, name));
 }
 
 /** `https://kefu-hub.dev/schemas/events/ticket.created.json` → `events.ticket.created`. */

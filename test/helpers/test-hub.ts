@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { Redis } from "ioredis";
+import { createHub, type Hub } from "../../src/app.ts";
+import type { HubConfig } from "../../src/config/config.ts";
+import { loadConfig } from "../../src/config/load-config.ts";
+import { createLogger } from "../../src/observability/logger.ts";
+import { hubPaths } from "../../src/paths.ts";
+import { createRedisFactory } from "../../src/redis/redis-factory.ts";
+import { createSchemaRegistry, type SchemaRegistry } from "../../src/schemas/schema-registry.ts";
+
+export const TEST_REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
+
+/** One key per scope, so that tests can check 403s. */
+export const TEST_KEYS = {
+  admin: "test-admin-key-0001",
+  ingest: "test-ingest-key-0002",
+  read: "test-read-key-00003",
+} as const;
+
+export interface TestHub {
+  hub: Hub;
+  server: Server;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  config: HubConfig;
+  schemas: SchemaRegistry;
+  /** Every key this hub wrote starts with `${prefix}`. */
+  prefix: string;
+  /** `fetch` against the hub with a key of the given scope (admin by default). */
+  request(path: string, init?: RequestInit & { scope?: keyof typeof TEST_KEYS | "none"; json?: unknown }): Promise<Response>;
+  /** Stops the hub and deletes every Redis key under its prefix. */
+  close(): Promise<void>;
+}
+
+/**
+ * The real hub, in process, on port 0, against the real Redis, under a key prefix of its own.
+ * `KEFU_TEST_LOG_LEVEL=debug` shows its logs.
+ */
+export async function startTestHub(overrides: Partial<HubConfig> = {}, env: Record<string, string> = {}): Promise<TestHub> {
+  const paths = hubPaths();
+  const schemas = createSchemaRegistry(paths.schemas);
+  const prefix = `test-${randomUUID().slice(0, 8)}`;
+  const config = loadConfig({
+    env: { ...env },
+    schemas,
+    overrides: {
+      port: 0,
+      host: "127.0.0.1",
+      redisUrl: TEST_REDIS_URL,
+      redisPrefix: prefix,
+      logLevel: (process.env["KEFU_TEST_LOG_LEVEL"] as HubConfig["logLevel"] | undefined) ?? "silent",
+      logFormat: "json",
+      apiKeys: [
+        { key: TEST_KEYS.admin, scopes: ["admin"] },
+        { key: TEST_KEYS.ingest, scopes: ["ingest"] },
+        { key: TEST_KEYS.read, scopes: ["read"] },
+      ],
+      ...overrides,
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, format: "json", isTty: false });
+  const redis = createRedisFactory(config.redisUrl ?? TEST_REDIS_URL);
+  const hub = await createHub({ config, logger, schemas, redis, paths });
+  const server = hub.app.listen(0, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    hub,
+    server,
+    url,
+    config,
+    schemas,
+    prefix,
+    request(path, init = {}) {
+      const { scope = "admin", json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (scope !== "none") headers.set("authorization", `Bearer ${TEST_KEYS[scope]}`);
+      if (json !== undefined) headers.set("content-type", "application/json");
+      return fetch(url + path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await hub.close();
+      await deleteKeys(prefix);
+    },
+  };
+}
+
+/** Deletes every key that starts with `prefix` (also BullMQ's `{prefix...}` hash-tagged ones). */
+export async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    for (const pattern of [`${prefix}*`, `{${prefix}*`]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== "0");
+    }
+  } finally {
+    await redis.quit();
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,20 @@
+import autocannon from "autocannon";
+import type { LoadOptions, LoadResult } from "./load.ts";
+
+const options = JSON.parse(process.argv[2] ?? "{}") as LoadOptions;
+const result = await autocannon({
+  url: options.url,
+  method: options.method ?? "GET",
+  headers: options.headers ?? {},
+  ...(options.body !== undefined ? { body: options.body } : {}),
+  connections: options.connections ?? 50,
+  duration: options.durationSeconds ?? 5,
+});
+const report: LoadResult = {
+  requestsPerSecond: result.requests.average,
+  p50Ms: result.latency.p50,
+  p99Ms: result.latency.p99,
+  failures: result.non2xx + result.errors + result.timeouts,
+  total: result.requests.total,
+};
+process.send?.(report, () => process.exit(0));

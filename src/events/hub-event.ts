@@ -1,0 +1,38 @@
+export const EVENT_PRIORITIES = ["urgent", "high", "normal", "low"] as const;
+export type EventPriority = (typeof EVENT_PRIORITIES)[number];
+
+/** The routing decision attached to ticket and chat events by src/routing before delivery. */
+export interface RoutingDecision {
+  businessLine: string;
+  queue: string;
+  agentGroup: string;
+  priority: EventPriority;
+  tags: string[];
+  slaMinutes: number;
+  matchedRules: string[];
+  rulesetVersion: number;
+  degraded: boolean;
+}
+
+/** An accepted event: the envelope of DESIGN.md with `id` filled in. */
+export interface HubEvent {
+  id: string;
+  type: string;
+  /** ISO 8601. */
+  occurredAt: string;
+  source: string;
+  priority: EventPriority;
+  data: Record<string, unknown>;
+  /** Set by routing for ticket.created, ticket.updated and chat.session.opened. */
+  routing?: RoutingDecision;
+}
+
+/**
+ * A step run on every accepted event before fan-out (routing is one). It may return a changed
+ * copy (e.g. with `routing` set or a raised `priority`). It must not throw for a business reason:
+ * it degrades instead.
+ */
+export type EventEnricher = (event: HubEvent) => Promise<HubEvent>;
+
+/** Told of every newly accepted event after it is stored (e.g. to invalidate caches). Must not throw. */
+export type EventObserver = (event: HubEvent) => void;

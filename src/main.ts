@@ -42,7 +42,7 @@ export async function start({ env, workDir = resolve(".kefu-hub") }: StartOption
     process.stderr.write(`kefu-hub: ${error.message}\n`);
     process.exit(1);
   }
-  const redis = createRedisFactory(redisServer.url);
+  const redis = createRedisFactory(redisServer.url, logger);
   const hub = await createHub({ config, logger, schemas, redis, paths });
   const probe = redis.create("startup-check");
   await checkEvictionPolicy(probe, logger);

@@ -9,13 +9,12 @@ export function docsRoutes(document: OpenApiDocument): Router {
   router.get("/openapi.json", (_req, res) => {
     res.type("application/json").send(body);
   });
-  router.use(
-    "/docs",
-    swaggerUi.serveFiles(undefined, { swaggerUrl: "/openapi.json" }),
-    swaggerUi.setup(undefined, {
-      customSiteTitle: "kefu-hub API",
-      swaggerOptions: { url: "/openapi.json", persistAuthorization: true, tryItOutEnabled: true },
-    }),
-  );
+  // serveFiles (not the shared `serve`) keeps the UI's options per app instead of in module state.
+  const options = {
+    customSiteTitle: "kefu-hub API",
+    swaggerUrl: "/openapi.json",
+    swaggerOptions: { persistAuthorization: true, tryItOutEnabled: true, displayRequestDuration: true },
+  };
+  router.use("/docs", swaggerUi.serveFiles(undefined, options), swaggerUi.setup(undefined, options));
   return router;
 }

@@ -2,7 +2,6 @@ import type { Logger } from "pino";
 import type { Principal } from "./auth.ts";
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace -- express types are extended this way
   namespace Express {
     interface Request {
       /** From `x-request-id`, or generated. */

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 export async function checkEvictionPolicy(redis: Redis, logger: Logger): Promise<string | undefined> {
   let policy: string | undefined;
   try {
-    const reply = (await redis.config("GET", "maxmemory-policy")) as string[];
+    const reply = await redis.config("GET", "maxmemory-policy");
     policy = reply[1];
   } catch (error) {
     logger.warn({ err: error }, "could not read Redis maxmemory-policy (CONFIG is disabled?); make sure it is noeviction");

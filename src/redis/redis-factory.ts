@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from "ioredis";
+import type { Logger } from "pino";
 
 export interface RedisFactory {
   readonly url: string;
@@ -12,12 +13,20 @@ export interface RedisFactory {
  * The one place that opens Redis connections. No `keyPrefix`: BullMQ refuses it, so every module
  * builds its keys from `config.redisPrefix` itself.
  */
-export function createRedisFactory(url: string): RedisFactory {
+export function createRedisFactory(url: string, logger: Logger): RedisFactory {
   const open = new Set<Redis>();
+  // ioredis reconnects by itself; without a listener it would print every failed attempt to stderr.
+  let lastLogged = 0;
+  const onError = (purpose: string) => (error: Error): void => {
+    if (Date.now() - lastLogged < 5000) return;
+    lastLogged = Date.now();
+    logger.error({ err: error, purpose }, "Redis connection error (retrying)");
+  };
   return {
     url,
     create(purpose, options = {}) {
       const connection = new Redis(url, { connectionName: `kefu-hub:${purpose}`, ...options });
+      connection.on("error", onError(purpose));
       open.add(connection);
       connection.once("end", () => open.delete(connection));
       return connection;

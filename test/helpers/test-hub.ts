@@ -61,7 +61,7 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}, env: Reco
     },
   });
   const logger = createLogger({ level: config.logLevel, format: "json", isTty: false });
-  const redis = createRedisFactory(config.redisUrl ?? TEST_REDIS_URL);
+  const redis = createRedisFactory(config.redisUrl ?? TEST_REDIS_URL, logger);
   const hub = await createHub({ config, logger, schemas, redis, paths });
   const server = hub.app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
@@ -118,7 +118,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

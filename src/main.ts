@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { createHub, type Hub } from "./app.ts";
+import { closeGracefully } from "./http/graceful-close.ts";
 import type { HubConfig } from "./config/config.ts";
 import { ConfigError, loadConfig } from "./config/load-config.ts";
 import { createLogger } from "./observability/logger.ts";
@@ -89,14 +90,7 @@ function stopOnSignals({ server, hub, logger, graceMs, stopRedis }: StopOptions)
 
 async function stop({ server, hub, logger, graceMs, stopRedis }: StopOptions): Promise<void> {
   hub.startDraining();
-  const closed = new Promise<void>((done) => server.close(() => done()));
-  server.closeIdleConnections();
-  const grace = setTimeout(() => {
-    logger.warn("grace period over: closing the connections still open");
-    server.closeAllConnections();
-  }, graceMs);
-  await closed;
-  clearTimeout(grace);
+  await closeGracefully({ server, graceMs, logger });
   await hub.close();
   await stopRedis();
   logger.info("stopped");

@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { eventually, TEST_KEYS, TEST_REDIS_URL } from "./test-hub.ts";
+
+export interface HubProcess {
+  child: ChildProcess;
+  url: string;
+  /** Resolves with the exit code (or the signal's name) when the process ends. */
+  exited: Promise<number | string>;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+}
+
+const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+
+/** `kefu-hub start` as a real child process on a free port, ready when `/readyz` says so. */
+export async function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
+  const port = await freePort();
+  let output = "";
+  const child = spawn(process.execPath, [CLI, "start"], {
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      REDIS_URL: TEST_REDIS_URL,
+      KEFU_API_KEYS: `${TEST_KEYS.admin}=admin`,
+      KEFU_LOG_FORMAT: "json",
+      KEFU_LOG_LEVEL: "warn",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`hub exited early:\n${output}`);
+      return (await fetch(`${url}/readyz`)).status === 200;
+    },
+    15_000,
+    "the hub process to be ready",
+  );
+  return { child, url, exited, output: () => output };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}

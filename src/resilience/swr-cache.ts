@@ -1,0 +1,117 @@
+import { LRUCache } from "lru-cache";
+import { freshness, lifetimeMs, type CacheEntry, type CachePolicy } from "./cache-entry.ts";
+import type { CacheTier } from "./cache-tier.ts";
+
+/** What a lookup found: a fresh entry, or a stale one that may be served while it is refreshed. */
+export interface CacheLookup<T> {
+  state: "fresh" | "stale";
+  value: T;
+  ageMs: number;
+}
+
+export interface SwrCacheOptions {
+  /** Most entries kept in process; the least recently used go first. @defaultValue 10000 */
+  maxEntries?: number;
+  /** Optional shared tier (Redis) behind the process's LRU. */
+  tier?: CacheTier;
+  /** Told when the tier fails; the cache carries on without it. */
+  onTierError?: (error: unknown, operation: "get" | "set" | "delete") => void;
+  /** @defaultValue Date.now */
+  now?: () => number;
+}
+
+export interface SetOptions {
+  /**
+   * When the load that produced the value started. A value whose load started before the key was
+   * last invalidated is dropped: it may predate the change that caused the invalidation.
+   */
+  loadStartedAt?: number;
+}
+
+/**
+ * An LRU with a TTL per call and stale-while-revalidate, with an optional shared tier behind it.
+ * Values may be `null` (a cached "not found"). The policy is given on every call rather than per
+ * cache, so that one cache serves parts with different TTLs.
+ */
+export interface SwrCache {
+  /** In-process only, synchronous: the hot path. */
+  peek<T>(key: string, policy: CachePolicy): CacheLookup<T> | undefined;
+  /** In-process, then the tier when the process has nothing fresh; a fresher tier entry is kept in process. */
+  get<T>(key: string, policy: CachePolicy): Promise<CacheLookup<T> | undefined>;
+  /** Stores in process at once; resolves when the tier has it too (never rejects). False when dropped. */
+  set<T>(key: string, value: T, policy: CachePolicy, options?: SetOptions): Promise<boolean>;
+  /** Removes the keys from both levels and drops values still being loaded for them. */
+  invalidate(keys: readonly string[]): Promise<void>;
+  readonly size: number;
+}
+
+export function createSwrCache(options: SwrCacheOptions = {}): SwrCache {
+  const { tier, onTierError = () => undefined, now = Date.now } = options;
+  const maxEntries = options.maxEntries ?? 10_000;
+  // lru-cache's own ttl only evicts what can never be served again; freshness is computed here,
+  // from storedAt, so that an entry promoted from Redis keeps its real age.
+  const memory = new LRUCache<string, CacheEntry<unknown>>({ max: maxEntries, ttlAutopurge: false });
+  const invalidatedAt = new LRUCache<string, number>({ max: maxEntries });
+
+  const lookup = <T>(entry: CacheEntry<unknown> | undefined, policy: CachePolicy): CacheLookup<T> | undefined => {
+    if (!entry) return undefined;
+    const at = now();
+    const state = freshness(entry, policy, at);
+    if (state === "expired") return undefined;
+    return { state, value: entry.value as T, ageMs: Math.max(0, at - entry.storedAt) };
+  };
+
+  const keep = (key: string, entry: CacheEntry<unknown>, policy: CachePolicy): void => {
+    const remaining = entry.storedAt + lifetimeMs(policy) - now();
+    if (remaining > 0) memory.set(key, entry, { ttl: Math.ceil(remaining) });
+  };
+
+  return {
+    peek: (key, policy) => lookup(memory.get(key), policy),
+    async get<T>(key: string, policy: CachePolicy) {
+      const local = lookup<T>(memory.get(key), policy);
+      if (local?.state === "fresh" || !tier) return local;
+      let shared: CacheEntry<unknown> | undefined;
+      try {
+        shared = await tier.get(key);
+      } catch (error) {
+        onTierError(error, "get");
+        return local;
+      }
+      const remote = lookup<T>(shared, policy);
+      if (!shared || !remote || (local && local.ageMs <= remote.ageMs)) return local;
+      keep(key, shared, policy);
+      return remote;
+    },
+    async set(key, value, policy, { loadStartedAt } = {}) {
+      const invalidated = invalidatedAt.get(key);
+      if (invalidated !== undefined && loadStartedAt !== undefined && loadStartedAt <= invalidated) return false;
+      const entry: CacheEntry<unknown> = { value, storedAt: now() };
+      keep(key, entry, policy);
+      if (tier) {
+        try {
+          await tier.set(key, entry, lifetimeMs(policy));
+        } catch (error) {
+          onTierError(error, "set");
+        }
+      }
+      return true;
+    },
+    async invalidate(keys) {
+      const at = now();
+      for (const key of keys) {
+        memory.delete(key);
+        invalidatedAt.set(key, at);
+      }
+      if (!tier) return;
+      try {
+        await tier.delete(keys);
+      } catch (error) {
+        onTierError(error, "delete");
+      }
+    },
+    get size() {
+      return memory.size;
+    },
+  };
+}

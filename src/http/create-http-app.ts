@@ -5,7 +5,7 @@ import { healthRoutes, type ReadinessReport } from "../observability/health-rout
 import { docsRoutes } from "./docs-routes.ts";
 import { errorHandler } from "./error-handler.ts";
 import type { OpenApiDocument } from "./openapi-document.ts";
-import { requestContext } from "./request-context.ts";
+import { installRequestLogger, requestContext } from "./request-context.ts";
 import { requireJsonBody } from "./require-json.ts";
 import { listRoutes, routeFallback, type RouteEntry } from "./route-table.ts";
 
@@ -27,6 +27,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.set("query parser", "simple");
+  installRequestLogger(app.request, options.logger);
 
   app.use(requestContext({ logger: options.logger, httpDuration: options.metrics.httpDuration, isDraining: options.isDraining }));
   app.use(requireJsonBody());

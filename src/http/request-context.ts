@@ -13,28 +13,45 @@ export interface RequestContextOptions {
 }
 
 /**
- * Request id, request logger, access log and duration metric in one `finish` listener:
- * a middleware per concern would add a listener and a closure each on the hot path.
+ * Request id, access log and duration metric in one `finish` listener: a middleware per concern
+ * would add a listener and a closure each on the hot path. `req.log` is made on first use (see
+ * {@link installRequestLogger}), since most requests only need the access-log line.
  */
 export function requestContext({ logger, httpDuration, isDraining }: RequestContextOptions): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     const incoming = req.headers["x-request-id"];
-    req.id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    req.log = logger.child({ reqId: req.id });
-    res.setHeader("x-request-id", req.id);
+    const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.id = id;
+    res.setHeader("x-request-id", id);
     if (isDraining()) res.setHeader("connection", "close");
     res.once("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeLabel(req.baseUrl, req.route as { path?: unknown } | undefined);
       httpDuration.observe({ method: req.method, route, status: res.statusCode }, seconds);
-      req.log.info(
-        { method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
+      logger.info(
+        { reqId: id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
         "request",
       );
     });
     next();
   };
+}
+
+/** `req.log`: a child logger carrying `reqId`, created lazily on the app's own request prototype. */
+export function installRequestLogger(requestPrototype: object, logger: Logger): void {
+  const cache = new WeakMap<object, Logger>();
+  Object.defineProperty(requestPrototype, "log", {
+    configurable: true,
+    get(this: { id: string }): Logger {
+      let child = cache.get(this);
+      if (!child) {
+        child = logger.child({ reqId: this.id });
+        cache.set(this, child);
+      }
+      return child;
+    },
+  });
 }
 
 /** The route pattern, never the raw URL, so that metric labels stay bounded. */

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import type { Registry } from "prom-client";
 import { buildProblem, sendProblem } from "../http/problem.ts";
+import { sendJson } from "../http/send-json.ts";
 
 export interface ReadinessReport {
   ready: boolean;
@@ -17,12 +18,12 @@ export interface HealthRoutesOptions {
 export function healthRoutes({ readiness, metrics }: HealthRoutesOptions): Router {
   const router = Router();
   router.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
+    sendJson(res, 200, { status: "ok" });
   });
   router.get("/readyz", async (_req, res) => {
     const report = await readiness();
     if (report.ready) {
-      res.json({ status: "ready", checks: report.checks });
+      sendJson(res, 200, { status: "ready", checks: report.checks });
       return;
     }
     const failing = Object.entries(report.checks).filter(([, state]) => state !== "ok");

@@ -1,0 +1,50 @@
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Forks a bench server script that sends "ready" over IPC once listening. */
+export async function forkServer(script: URL, port: number): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(script), [String(port)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  await new Promise<void>((resolve, reject) => {
+    child.once("message", () => resolve());
+    child.once("exit", (code) => reject(new Error(`${script.pathname} exited with ${code}`)));
+  });
+  return child;
+}
+
+/** Starts `kefu-hub start` as a child process (its logs discarded, as a log shipper would take them). */
+export async function startHub(env: Record<string, string>, port: number): Promise<ChildProcess> {
+  const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+  const child = spawn(process.execPath, [cli, "start"], {
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", KEFU_LOG_FORMAT: "json", ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return child;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error("the hub did not become ready");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}

@@ -17,7 +17,10 @@ export interface ResolveRedisOptions {
   /** Data folder of a private redis-server (AOF on). */
   dataDir: string;
   logger: Logger;
+  /** PATH to look for redis-server in. @defaultValue process.env.PATH */
   path?: string;
+  /** Where a local Redis is looked for first. @defaultValue 127.0.0.1:6379 */
+  local?: { host: string; port: number };
 }
 
 export class RedisUnavailableError extends Error {
@@ -28,15 +31,16 @@ const LOCAL = { host: "127.0.0.1", port: 6379 };
 const noop = async (): Promise<void> => {};
 
 /** REDIS_URL if set; else a Redis at 127.0.0.1:6379; else a private redis-server; else a clear error. */
-export async function resolveRedis({ configuredUrl, dataDir, logger, path = process.env["PATH"] ?? "" }: ResolveRedisOptions): Promise<ResolvedRedis> {
+export async function resolveRedis(options: ResolveRedisOptions): Promise<ResolvedRedis> {
+  const { configuredUrl, dataDir, logger, path = process.env["PATH"] ?? "", local = LOCAL } = options;
   if (configuredUrl) return { url: configuredUrl, origin: "configured", stop: noop };
-  if (await answersRedis(LOCAL.host, LOCAL.port)) {
-    return { url: `redis://${LOCAL.host}:${LOCAL.port}`, origin: "local", stop: noop };
+  if (await answersRedis(local.host, local.port)) {
+    return { url: `redis://${local.host}:${local.port}`, origin: "local", stop: noop };
   }
   const binary = findOnPath("redis-server", path);
   if (!binary) {
     throw new RedisUnavailableError(
-      "kefu-hub needs Redis 7 and none answers at 127.0.0.1:6379, nor is redis-server on PATH. Either\n" +
+      `kefu-hub needs Redis 7 and none answers at ${local.host}:${local.port}, nor is redis-server on PATH. Either\n` +
         "  - install it (Debian/Ubuntu: `apt-get install redis-server`; macOS: `brew install redis`), or\n" +
         "  - run `docker compose -f docker/docker-compose.yml up -d redis`, or\n" +
         "  - point REDIS_URL at one, e.g. REDIS_URL=redis://redis.internal:6379",

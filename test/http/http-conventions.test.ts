@@ -8,7 +8,6 @@ import { Router } from "express";
 import { pino } from "pino";
 import { createAuth } from "../../src/http/auth.ts";
 import { createHttpApp } from "../../src/http/create-http-app.ts";
-import type { OpenApiDocument } from "../../src/http/openapi-document.ts";
 import { createValidation } from "../../src/http/validate.ts";
 import { createMetrics } from "../../src/observability/metrics.ts";
 import { createSchemaRegistry } from "../../src/schemas/schema-registry.ts";
@@ -36,7 +35,7 @@ async function startApp(): Promise<{ url: string; logs: string[]; server: Server
   const app = createHttpApp({
     logger,
     metrics: createMetrics(),
-    openapi: { openapi: "3.1.0", paths: {}, components: { schemas: {} } } as OpenApiDocument,
+    openapi: { openapi: "3.1.0", paths: {}, components: { schemas: {} } },
     bodyLimit: "1kb",
     routers: [router],
     readiness: async () => ({ ready: true, checks: {} }),

@@ -4,13 +4,17 @@ import type { Logger } from "pino";
 import type { HubConfig } from "./config/config.ts";
 import { createAuth } from "./http/auth.ts";
 import { createHttpApp } from "./http/create-http-app.ts";
+import { createValidation } from "./http/validate.ts";
 import { bundleOpenApi } from "./http/openapi-document.ts";
 import { whoamiRoutes } from "./http/whoami-routes.ts";
 import type { HubModule } from "./hub-module.ts";
 import type { ReadinessReport } from "./observability/health-routes.ts";
 import { createMetrics, type HubMetrics } from "./observability/metrics.ts";
 import type { HubPaths } from "./paths.ts";
+import type { PluginHost } from "./plugins/plugin-host.ts";
+import { pluginModule, startPluginHost } from "./plugins/plugin-module.ts";
 import type { RedisFactory } from "./redis/redis-factory.ts";
+import { createRoutingModule } from "./routing/routing-module.ts";
 import type { SchemaRegistry } from "./schemas/schema-registry.ts";
 
 export interface HubDependencies {
@@ -19,11 +23,15 @@ export interface HubDependencies {
   schemas: SchemaRegistry;
   redis: RedisFactory;
   paths: HubPaths;
+  /** Where plugin secrets (`KEFU_PLUGIN_SECRET_<PLUGIN>_<NAME>`) are read. @defaultValue process.env */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Hub {
   app: Express;
   metrics: HubMetrics;
+  /** The plugin host; the rest of the hub sees it as a PluginCaller. */
+  plugins: PluginHost;
   /** From now on answers carry `Connection: close`. */
   startDraining(): void;
   /** Closes every module, then Redis; each step runs even when an earlier one fails. Idempotent. */
@@ -31,13 +39,19 @@ export interface Hub {
 }
 
 /** The composition root: every module is created here with what it depends on. */
-export async function createHub({ config, logger, schemas, redis, paths }: HubDependencies): Promise<Hub> {
+export async function createHub({ config, logger, schemas, redis, paths, env = process.env }: HubDependencies): Promise<Hub> {
   const metrics = createMetrics();
   const auth = createAuth(config.apiKeys);
+  const validation = createValidation(schemas);
   const redisMain = redis.create("main");
+  const plugins = await startPluginHost({ config, logger, schemas, registry: metrics.registry, redisUrl: redis.url, env });
+
+  const routing = await createRoutingModule({ config, logger, redis, schemas, registry: metrics.registry, auth, plugins });
 
   const modules: HubModule[] = [
     { name: "whoami", router: whoamiRoutes(auth) },
+    routing.module,
+    pluginModule({ host: plugins, auth, validation }),
   ];
 
   const readiness = async (): Promise<ReadinessReport> => {
@@ -77,7 +91,7 @@ export async function createHub({ config, logger, schemas, redis, paths }: HubDe
       await redis.closeAll();
     })());
 
-  return { app, metrics, startDraining: () => (draining = true), close };
+  return { app, metrics, plugins, startDraining: () => (draining = true), close };
 }
 
 async function pingRedis(redis: Redis): Promise<string> {

@@ -1,0 +1,164 @@
+import { fork, type ChildProcess } from "node:child_process";
+import type { Logger } from "pino";
+import type { FromRunner, RunnerError, RunnerInit, ToRunner } from "./runner/protocol.ts";
+
+/** Distributes `Omit` over the union, so that each message keeps its own fields. */
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+
+export class RunnerReplyError extends Error {
+  override name = "RunnerReplyError";
+  readonly error: RunnerError;
+  constructor(error: RunnerError) {
+    super(error.message);
+    this.error = error;
+  }
+}
+
+export interface RunnerClientOptions {
+  logger: Logger;
+  init: RunnerInit;
+  /** Called after a restarted runner is up, before calls resume: reload the plugins into it. */
+  onRestart(): Promise<void>;
+  /** Logs and isolate replacements reported by the runner. */
+  onEvent(message: Extract<FromRunner, { t: "log" | "restarted" }>): void;
+  /** @defaultValue runner/runner-main.ts beside this file */
+  entry?: URL;
+}
+
+interface Pending {
+  resolve(value: string): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The API process's side of the plugin runner: starts it, correlates requests and replies, and
+ * restarts it (with backoff) when it dies, failing the calls in flight with a clear error.
+ */
+export class RunnerClient {
+  #options: RunnerClientOptions;
+  #child: ChildProcess | undefined;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #ready: Promise<void> | undefined;
+  #closed = false;
+  #crashes = 0;
+  #restarts = 0;
+
+  constructor(options: RunnerClientOptions) {
+    this.#options = options;
+  }
+
+  /** How many times the runner was restarted after dying. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  start(): Promise<void> {
+    return (this.#ready ??= this.#spawn());
+  }
+
+  /** Resolves when the runner is up (or rejects when closed). Calls wait here during a restart. */
+  ready(): Promise<void> {
+    return this.start();
+  }
+
+  isUp(): boolean {
+    return this.#child !== undefined && this.#child.connected;
+  }
+
+  /** Sends a message and waits for its reply; `backstopMs` bounds the wait should the runner hang. */
+  async request(message: WithoutId<ToRunner>, backstopMs: number): Promise<string> {
+    await this.ready();
+    const child = this.#child;
+    if (!child?.connected) throw new RunnerReplyError({ kind: "unavailable", message: "the plugin runner is not running" });
+    const id = this.#nextId++;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new RunnerReplyError({ kind: "timeout", message: `the plugin runner did not answer within ${backstopMs} ms` }));
+      }, backstopMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      child.send({ ...message, id });
+    });
+  }
+
+  async #spawn(): Promise<void> {
+    const entry = this.#options.entry ?? new URL("./runner/runner-main.ts", import.meta.url);
+    const child = fork(entry, [JSON.stringify(this.#options.init)], {
+      execPath: process.execPath,
+      // isolated-vm needs --no-node-snapshot on Node >= 20.
+      execArgv: ["--no-node-snapshot", "--disable-warning=ExperimentalWarning"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      serialization: "json",
+    });
+    this.#child = child;
+    await new Promise<void>((resolve, reject) => {
+      const onExit = (code: number | null, signal: string | null): void => reject(new Error(`the plugin runner exited while starting (code ${code}, signal ${signal})`));
+      child.once("exit", onExit);
+      child.once("message", () => {
+        child.off("exit", onExit);
+        resolve();
+      });
+    });
+    child.on("message", (message: FromRunner) => this.#onMessage(message));
+    child.once("exit", (code, signal) => this.#onExit(child, code, signal));
+    this.#crashes = 0;
+  }
+
+  #onMessage(message: FromRunner): void {
+    if (message.t === "reply") {
+      const pending = this.#pending.get(message.id);
+      if (!pending) return;
+      this.#pending.delete(message.id);
+      clearTimeout(pending.timer);
+      if (message.ok) pending.resolve(message.value);
+      else pending.reject(new RunnerReplyError(message.error));
+    } else if (message.t === "log" || message.t === "restarted") {
+      this.#options.onEvent(message);
+    }
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
+    if (this.#child !== child) return;
+    this.#child = undefined;
+    const reason = `the plugin runner died (exit code ${code}, signal ${signal}) during the call; it is being restarted`;
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new RunnerReplyError({ kind: "unavailable", message: reason }));
+      this.#pending.delete(id);
+    }
+    if (this.#closed) return;
+    this.#options.logger.error({ code, signal }, "plugin runner died; restarting it");
+    this.#restarts++;
+    this.#scheduleRestart();
+  }
+
+  #scheduleRestart(): void {
+    const delayMs = Math.min(5000, 100 * 2 ** this.#crashes++);
+    this.#ready = new Promise<void>((resolve) => setTimeout(resolve, delayMs))
+      .then(() => this.#spawn())
+      .then(() => this.#options.onRestart());
+    this.#ready.catch((error: unknown) => {
+      this.#options.logger.error({ err: error }, "plugin runner failed to restart; trying again");
+      if (!this.#closed) this.#scheduleRestart();
+    });
+  }
+
+  /** Stops the runner; idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.disconnect();
+    const kill = setTimeout(() => child.kill("SIGKILL"), 2000);
+    await exited;
+    clearTimeout(kill);
+  }
+}

@@ -1,0 +1,58 @@
+/** Messages between the API process (runner-client.ts) and the plugin runner (runner-main.ts). */
+
+/** Everything the runner needs to build one plugin version's isolate. */
+export interface LoadSpec {
+  /** Unique per loaded version: a reload loads a new instance next to the old one. */
+  instance: string;
+  plugin: string;
+  /** The esbuild IIFE bundle; it assigns the entry's exports to `__kefuExports`. */
+  code: string;
+  memoryMb: number;
+  timeoutMs: number;
+  /** Allowed origins, already resolved (`https://api.example:8443`). */
+  allow: string[];
+  cache: boolean;
+  config: Record<string, unknown>;
+  /** Only the declared names that have a value. */
+  secrets: Record<string, string>;
+}
+
+/** An answer the fake upstream of `kefu-hub plugin test` gives instead of the network. */
+export interface FakeRoute {
+  method: string;
+  url: string;
+  status: number;
+  headers?: Record<string, string>;
+  /** A string is sent as is; anything else as JSON. */
+  body?: unknown;
+}
+
+export interface RunnerInit {
+  /** Where kefu.cache lives; `memory` (a Map per runner) is for `kefu-hub plugin test`. */
+  cache: { kind: "redis"; url: string; prefix: string } | { kind: "memory" };
+  /** Lowest plugin log level forwarded to the API process. */
+  logLevel: string;
+}
+
+export type ToRunner =
+  | { t: "load"; id: number; spec: LoadSpec }
+  | { t: "unload"; id: number; instance: string }
+  | { t: "call"; id: number; instance: string; method: string; input: string; timeoutMs: number }
+  | { t: "fake"; id: number; instance: string; routes: FakeRoute[] | null };
+
+export type RunnerErrorKind = "error" | "output" | "timeout" | "memory" | "unavailable" | "load";
+
+export interface RunnerError {
+  kind: RunnerErrorKind;
+  message: string;
+  /** The error's name inside the plugin (TypeError, …), for `error`. */
+  name?: string;
+}
+
+export type FromRunner =
+  | { t: "ready" }
+  /** `value` of a call: `o<json>` a result, `u` undefined. Of a load: the exported function names, comma-separated. */
+  | { t: "reply"; id: number; ok: true; value: string }
+  | { t: "reply"; id: number; ok: false; error: RunnerError }
+  | { t: "log"; plugin: string; level: "debug" | "info" | "warn" | "error"; msg: string; fields?: Record<string, unknown> }
+  | { t: "restarted"; plugin: string; instance: string; reason: "memory" | "timeout" };

@@ -1,0 +1,75 @@
+/**
+ * The plugin runner: a child process of the API process that owns every isolate. isolated-vm
+ * warns that an isolate running out of memory can abort its whole process; here that costs a
+ * runner restart, never the API. Started by runner-client.ts with `--no-node-snapshot`.
+ */
+import { Agent } from "undici";
+import { createCache, LOG_LEVELS, type RunnerServices } from "./host-capabilities.ts";
+import { PluginSandbox, RunnerCallError } from "./plugin-sandbox.ts";
+import type { FromRunner, RunnerInit, ToRunner } from "./protocol.ts";
+
+const init = JSON.parse(process.argv[2] ?? "{}") as RunnerInit;
+const send = (message: FromRunner): void => {
+  if (process.connected) process.send?.(message);
+};
+const services: RunnerServices = {
+  agent: new Agent({ keepAliveTimeout: 10_000, connections: 256 }),
+  cache: createCache(init.cache),
+  send,
+  logLevel: LOG_LEVELS[init.logLevel] ?? LOG_LEVELS["info"] ?? 30,
+};
+const sandboxes = new Map<string, PluginSandbox>();
+
+async function handle(message: ToRunner): Promise<string> {
+  switch (message.t) {
+    case "load": {
+      const { spec } = message;
+      const sandbox = await PluginSandbox.create(spec, services, (reason) => send({ t: "restarted", plugin: spec.plugin, instance: spec.instance, reason }));
+      sandboxes.get(spec.instance)?.dispose();
+      sandboxes.set(spec.instance, sandbox);
+      return (await sandbox.methods()).join(",");
+    }
+    case "unload":
+      sandboxes.get(message.instance)?.dispose();
+      sandboxes.delete(message.instance);
+      return "";
+    case "fake":
+      sandboxFor(message.instance).setFakes(message.routes);
+      return "";
+    case "call":
+      return sandboxFor(message.instance).call(message.method, message.input, message.timeoutMs);
+  }
+}
+
+function sandboxFor(instance: string): PluginSandbox {
+  const sandbox = sandboxes.get(instance);
+  if (!sandbox) throw new RunnerCallError("unavailable", `plugin instance ${instance} is not loaded in the runner`);
+  return sandbox;
+}
+
+process.on("message", (message: ToRunner) => {
+  handle(message).then(
+    (value) => send({ t: "reply", id: message.id, ok: true, value }),
+    (error: unknown) => {
+      const known = error instanceof RunnerCallError;
+      send({
+        t: "reply",
+        id: message.id,
+        ok: false,
+        error: {
+          kind: known ? error.kind : "unavailable",
+          message: (error as Error).message ?? String(error),
+          ...(known && error.pluginErrorName ? { name: error.pluginErrorName } : {}),
+        },
+      });
+    },
+  );
+});
+
+// Without its parent the runner has no purpose: exit rather than linger as an orphan.
+process.on("disconnect", () => {
+  for (const sandbox of sandboxes.values()) sandbox.dispose();
+  void Promise.allSettled([services.cache.close(), services.agent.close()]).finally(() => process.exit(0));
+});
+
+send({ t: "ready" });

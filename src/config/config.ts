@@ -30,4 +30,14 @@ export interface HubConfig {
   bodyLimit: string;
   /** @defaultValue 10000 */
   shutdownGraceMs: number;
+  /** Per-plugin settings by plugin name (see docs/plugins.md). @defaultValue {} */
+  plugins: Record<string, { enabled?: boolean; config?: Record<string, unknown>; secrets?: Record<string, string> }>;
+  /** Which plugin serves a kind when several are loaded. @defaultValue {} */
+  pluginKinds: Partial<Record<"orders" | "payments" | "logistics" | "crm" | "transform", string>>;
+  /** Reload plugins when their files change. @defaultValue true */
+  pluginWatch: boolean;
+  /** `kefu-hub start` starts the demo business system when demo-* plugins are loaded. @defaultValue true */
+  demoBusinessSystem: boolean;
+  /** @defaultValue 4010 */
+  demoBusinessSystemPort: number;
 }

@@ -10,6 +10,30 @@ export interface EnvBinding {
 /** A whole number stays a number; anything else is kept as text so that validation names it. */
 export const integer: EnvParser = (raw) => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw);
 export const text: EnvParser = (raw) => raw;
+/** JSON text; kept as text when it does not parse, so that validation names it. */
+export const json: EnvParser = (raw) => {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+};
+/** `KIND=NAME,KIND2=NAME2` → `{KIND: NAME}`; a malformed item is kept so that validation names it. */
+export const keyValues: EnvParser = (raw) =>
+  Object.fromEntries(
+    raw
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0)
+      .map((item) => (item.includes("=") ? [item.slice(0, item.indexOf("=")), item.slice(item.indexOf("=") + 1)] : [item, ""])),
+  );
+/** `true`/`false`/`1`/`0`; anything else is kept as text so that validation names it. */
+export const boolean: EnvParser = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  return raw;
+};
 /** Comma-separated list; empty items dropped. */
 export const list: EnvParser = (raw) =>
   raw.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
@@ -38,4 +62,9 @@ export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
   KEFU_PLUGINS_DIR: { key: "pluginsDir", parse: text },
   KEFU_BODY_LIMIT: { key: "bodyLimit", parse: text },
   KEFU_SHUTDOWN_GRACE_MS: { key: "shutdownGraceMs", parse: integer },
+  KEFU_PLUGINS: { key: "plugins", parse: json },
+  KEFU_PLUGIN_KINDS: { key: "pluginKinds", parse: keyValues },
+  KEFU_PLUGIN_WATCH: { key: "pluginWatch", parse: boolean },
+  KEFU_DEMO_BUSINESS_SYSTEM: { key: "demoBusinessSystem", parse: boolean },
+  KEFU_DEMO_BUSINESS_SYSTEM_PORT: { key: "demoBusinessSystemPort", parse: integer },
 };

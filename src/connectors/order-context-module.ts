@@ -1,0 +1,107 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { EventObserver } from "../events/hub-event.ts";
+import type { Auth } from "../http/auth.ts";
+import type { Validation } from "../http/validate.ts";
+import type { HubModule } from "../hub-module.ts";
+import type { PluginCaller } from "../plugins/plugin-caller.ts";
+import { createBreakerRegistry, type BreakerRegistry, type BreakerSettings, type BreakerState } from "../resilience/breaker-registry.ts";
+import type { CachePolicy } from "../resilience/cache-entry.ts";
+import { createRedisCacheTier } from "../resilience/redis-cache-tier.ts";
+import { createSingleFlight } from "../resilience/single-flight.ts";
+import { createSwrCache } from "../resilience/swr-cache.ts";
+import { createConnectors } from "./connectors.ts";
+import { createContextMetrics } from "./context-metrics.ts";
+import { PART_NAMES, type PartName } from "./context-parts.ts";
+import { orderChangeObserver } from "./order-change-observer.ts";
+import { createOrderContextService, type ContextTimeouts, type OrderContextService } from "./order-context.ts";
+import { createPartFetcher } from "./part-fetcher.ts";
+import { contextRoutes } from "./routes.ts";
+
+/** The order context's tuning; see docs/order-context.md. */
+export interface OrderContextSettings extends ContextTimeouts {
+  /** How long a plugin call may go on after the answer was sent, to fill the cache. @defaultValue 5000 */
+  callTimeoutMs: number;
+  /** Fresh lifetime per part. @defaultValue order 30, payments 30, shipments 60, customer 300 */
+  ttlSeconds: Readonly<Record<PartName, number>>;
+  /** How long past its TTL an entry may still be served (stale) while it is refreshed. @defaultValue 300 */
+  maxStaleSeconds: number;
+  /** Entries kept in process. @defaultValue 10000 */
+  cacheMaxEntries: number;
+  /** Share cached parts between hub instances through Redis. @defaultValue false */
+  redisCache: boolean;
+  breaker: BreakerSettings;
+}
+
+export interface OrderContextModuleOptions {
+  settings: OrderContextSettings;
+  caller: PluginCaller;
+  auth: Auth;
+  validation: Validation;
+  metrics: Registry;
+  logger: Logger;
+  /** Needed when `settings.redisCache` is on: a connection and the hub's key prefix. */
+  redis?: { connection: Redis; keyPrefix: string };
+}
+
+export interface OrderContextModule extends HubModule {
+  service: OrderContextService;
+  breakers: BreakerRegistry;
+  /** Add to the ingestion's observers: drops cached parts of orders that events say changed. */
+  observer: EventObserver;
+  /** For `GET /v1/plugins`: the breaker state of each method of a plugin. */
+  breakerStates(plugin: string): Record<string, BreakerState>;
+}
+
+export function createOrderContextModule(options: OrderContextModuleOptions): OrderContextModule {
+  const { settings, caller, logger } = options;
+  const log = logger.child({ module: "order-context" });
+  const metrics = createContextMetrics(options.metrics);
+  const breakers = createBreakerRegistry({
+    settings: settings.breaker,
+    metrics: options.metrics,
+    onStateChange: ({ plugin, method, state }) => log.warn({ plugin, method, state }, `circuit breaker of ${plugin}.${method} is ${state}`),
+  });
+  const tier = settings.redisCache && options.redis
+    ? createRedisCacheTier({ redis: options.redis.connection, keyPrefix: `${options.redis.keyPrefix}:context:` })
+    : undefined;
+  const cache = createSwrCache({
+    maxEntries: settings.cacheMaxEntries,
+    ...(tier ? { tier } : {}),
+    onTierError: (error, operation) => log.warn({ err: error, operation }, "context cache: Redis tier failed; using the process cache only"),
+  });
+  const flights = createSingleFlight<unknown>();
+  const connectors = createConnectors(caller);
+  const fetchPart = createPartFetcher({
+    pluginFor: (kind) => caller.pluginFor(kind),
+    cache,
+    breakers,
+    flights,
+    policies: policiesOf(settings),
+    callTimeoutMs: settings.callTimeoutMs,
+    onRefreshError: (spec, plugin, error) => log.debug({ err: error, part: spec.part, plugin, key: spec.key }, "context part refresh failed"),
+    onCacheResult: (part, result) => metrics.cacheResult(part, result),
+  });
+  const service = createOrderContextService({ connectors, fetchPart, cache, flights, timeouts: settings, metrics });
+
+  return {
+    name: "order-context",
+    router: contextRoutes({ auth: options.auth, validation: options.validation, service }),
+    service,
+    breakers,
+    observer: orderChangeObserver({
+      invalidate: (orderId) => service.invalidateOrder(orderId),
+      onError: (error, orderId) => log.warn({ err: error, orderId }, "could not drop the cached context of a changed order"),
+    }),
+    breakerStates: (plugin) => breakers.statesFor(plugin),
+    async close() {
+      breakers.close();
+    },
+  };
+}
+
+function policiesOf(settings: OrderContextSettings): Record<PartName, CachePolicy> {
+  const maxStaleMs = settings.maxStaleSeconds * 1000;
+  return Object.fromEntries(PART_NAMES.map((part) => [part, { ttlMs: settings.ttlSeconds[part] * 1000, maxStaleMs }])) as Record<PartName, CachePolicy>;
+}

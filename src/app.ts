@@ -2,6 +2,8 @@ import type { Express } from "express";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { HubConfig } from "./config/config.ts";
+import { contextSettingsFrom } from "./connectors/context-settings.ts";
+import { createOrderContextModule } from "./connectors/order-context-module.ts";
 import { createAuth } from "./http/auth.ts";
 import { createHttpApp } from "./http/create-http-app.ts";
 import { createValidation } from "./http/validate.ts";
@@ -48,10 +50,21 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
 
   const routing = await createRoutingModule({ config, logger, redis, schemas, registry: metrics.registry, auth, plugins });
 
+  const context = createOrderContextModule({
+    settings: contextSettingsFrom(config),
+    caller: plugins,
+    auth,
+    validation,
+    metrics: metrics.registry,
+    logger,
+    ...(config.contextRedisCache ? { redis: { connection: redis.create("context-cache"), keyPrefix: config.redisPrefix } } : {}),
+  });
+
   const modules: HubModule[] = [
     { name: "whoami", router: whoamiRoutes(auth) },
     routing.module,
-    pluginModule({ host: plugins, auth, validation }),
+    pluginModule({ host: plugins, auth, validation, breakerStates: context.breakerStates }),
+    context,
   ];
 
   const readiness = async (): Promise<ReadinessReport> => {

@@ -40,4 +40,32 @@ export interface HubConfig {
   demoBusinessSystem: boolean;
   /** @defaultValue 4010 */
   demoBusinessSystemPort: number;
+  /** Longest wait for one part of an order context. @defaultValue 800 */
+  contextPartTimeoutMs: number;
+  /** Longest wait for a whole order context answer. @defaultValue 1500 */
+  contextDeadlineMs: number;
+  /** How long a context plugin call may go on (after the answer, to fill the cache) before it fails. @defaultValue 5000 */
+  contextCallTimeoutMs: number;
+  /** @defaultValue 30 */
+  contextOrderTtlSeconds: number;
+  /** @defaultValue 30 */
+  contextPaymentsTtlSeconds: number;
+  /** @defaultValue 60 */
+  contextShipmentsTtlSeconds: number;
+  /** @defaultValue 300 */
+  contextCustomerTtlSeconds: number;
+  /** How long past its TTL a context part may be served stale while it is refreshed. @defaultValue 300 */
+  contextMaxStaleSeconds: number;
+  /** Context parts kept in process (LRU). @defaultValue 10000 */
+  contextCacheMaxEntries: number;
+  /** Share cached context parts between hub instances through Redis. @defaultValue false */
+  contextRedisCache: boolean;
+  /** Calls to a plugin method within the window before its breaker may open. @defaultValue 10 */
+  contextBreakerVolumeThreshold: number;
+  /** Failed share of a plugin method's calls in the window that opens its breaker. @defaultValue 50 */
+  contextBreakerErrorPercent: number;
+  /** How long an open breaker rejects calls before one probe. @defaultValue 10000 */
+  contextBreakerResetMs: number;
+  /** Rolling window of the breakers' error rate. @defaultValue 10000 */
+  contextBreakerWindowMs: number;
 }

@@ -10,6 +10,8 @@ export interface EnvBinding {
 /** A whole number stays a number; anything else is kept as text so that validation names it. */
 export const integer: EnvParser = (raw) => (/^-?\d+$/.test(raw.trim()) ? Number(raw) : raw);
 export const text: EnvParser = (raw) => raw;
+/** A decimal number stays a number; anything else is kept as text so that validation names it. */
+export const decimal: EnvParser = (raw) => (/^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw);
 /** JSON text; kept as text when it does not parse, so that validation names it. */
 export const json: EnvParser = (raw) => {
   try {
@@ -67,4 +69,18 @@ export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
   KEFU_PLUGIN_WATCH: { key: "pluginWatch", parse: boolean },
   KEFU_DEMO_BUSINESS_SYSTEM: { key: "demoBusinessSystem", parse: boolean },
   KEFU_DEMO_BUSINESS_SYSTEM_PORT: { key: "demoBusinessSystemPort", parse: integer },
+  KEFU_CONTEXT_PART_TIMEOUT_MS: { key: "contextPartTimeoutMs", parse: integer },
+  KEFU_CONTEXT_DEADLINE_MS: { key: "contextDeadlineMs", parse: integer },
+  KEFU_CONTEXT_CALL_TIMEOUT_MS: { key: "contextCallTimeoutMs", parse: integer },
+  KEFU_CONTEXT_ORDER_TTL_SECONDS: { key: "contextOrderTtlSeconds", parse: decimal },
+  KEFU_CONTEXT_PAYMENTS_TTL_SECONDS: { key: "contextPaymentsTtlSeconds", parse: decimal },
+  KEFU_CONTEXT_SHIPMENTS_TTL_SECONDS: { key: "contextShipmentsTtlSeconds", parse: decimal },
+  KEFU_CONTEXT_CUSTOMER_TTL_SECONDS: { key: "contextCustomerTtlSeconds", parse: decimal },
+  KEFU_CONTEXT_MAX_STALE_SECONDS: { key: "contextMaxStaleSeconds", parse: decimal },
+  KEFU_CONTEXT_CACHE_MAX_ENTRIES: { key: "contextCacheMaxEntries", parse: integer },
+  KEFU_CONTEXT_REDIS_CACHE: { key: "contextRedisCache", parse: boolean },
+  KEFU_CONTEXT_BREAKER_VOLUME_THRESHOLD: { key: "contextBreakerVolumeThreshold", parse: integer },
+  KEFU_CONTEXT_BREAKER_ERROR_PERCENT: { key: "contextBreakerErrorPercent", parse: integer },
+  KEFU_CONTEXT_BREAKER_RESET_MS: { key: "contextBreakerResetMs", parse: integer },
+  KEFU_CONTEXT_BREAKER_WINDOW_MS: { key: "contextBreakerWindowMs", parse: integer },
 };

@@ -17,6 +17,8 @@ import type { PluginHost } from "./plugins/plugin-host.ts";
 import { pluginModule, startPluginHost } from "./plugins/plugin-module.ts";
 import type { RedisFactory } from "./redis/redis-factory.ts";
 import { createRoutingModule } from "./routing/routing-module.ts";
+import { createWebhookModules } from "./delivery/webhooks-module.ts";
+import type { EventEnricher, EventObserver } from "./events/hub-event.ts";
 import type { SchemaRegistry } from "./schemas/schema-registry.ts";
 
 export interface HubDependencies {
@@ -60,11 +62,17 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
     ...(config.contextRedisCache ? { redis: { connection: redis.create("context-cache"), keyPrefix: config.redisPrefix } } : {}),
   });
 
+  // Run in order on every newly accepted event before fan-out (routing adds its enricher here).
+  const enrichers: EventEnricher[] = [];
+  // Told of every newly accepted event once it is stored (order context adds one here).
+  const observers: EventObserver[] = [];
+  const webhooks = await createWebhookModules({ config, logger, schemas, redis, registry: metrics.registry, auth, validation, enrichers, observers });
   const modules: HubModule[] = [
     { name: "whoami", router: whoamiRoutes(auth) },
     routing.module,
     pluginModule({ host: plugins, auth, validation, breakerStates: context.breakerStates }),
     context,
+    ...webhooks.modules,
   ];
 
   const readiness = async (): Promise<ReadinessReport> => {

@@ -30,6 +30,36 @@ export interface HubConfig {
   bodyLimit: string;
   /** @defaultValue 10000 */
   shutdownGraceMs: number;
+  /** Idempotency window of event ids, and how long events and delivery logs stay readable. @defaultValue 86400 */
+  eventsDedupeSeconds: number;
+  /** Unacknowledged fan-out older than this is taken over by another process. @defaultValue 10000 */
+  eventsOutboxClaimMs: number;
+  /** Run fan-out and delivery workers inside `kefu-hub start`. @defaultValue true */
+  deliveryWorkers: boolean;
+  /** Deliveries in flight per worker process. @defaultValue 50 */
+  deliveryConcurrency: number;
+  /** @defaultValue 15000 */
+  deliveryTimeoutMs: number;
+  /** Comma-separated delays (`ms`, `s`, `m`, `h`) between attempts. @defaultValue "5s,5m,30m,2h,5h,10h,10h" */
+  deliveryRetrySchedule: string;
+  /** @defaultValue 3600 */
+  deliveryRetryAfterMaxSeconds: number;
+  /** @defaultValue 14 */
+  deliveryDeadLetterDays: number;
+  /** @defaultValue 120 */
+  deliveryDisableAfterHours: number;
+  /** CIDRs webhook URLs may reach although private/loopback/etc. @defaultValue [] */
+  deliveryAllowCidrs: string[];
+  /** Lock of an active delivery; a dead worker's deliveries are retaken after it. @defaultValue 30000 */
+  deliveryLockMs: number;
+  /** @defaultValue 24 */
+  deliverySecretOverlapHours: number;
+  /** @defaultValue 30000 */
+  deliveryBreakerResetMs: number;
+  /** @defaultValue 50 */
+  deliveryBreakerErrorPercent: number;
+  /** @defaultValue 20 */
+  deliveryBreakerVolumeThreshold: number;
   /** Per-plugin settings by plugin name (see docs/plugins.md). @defaultValue {} */
   plugins: Record<string, { enabled?: boolean; config?: Record<string, unknown>; secrets?: Record<string, string> }>;
   /** Which plugin serves a kind when several are loaded. @defaultValue {} */

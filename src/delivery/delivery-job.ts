@@ -1,0 +1,21 @@
+import type { EventPriority, HubEvent } from "../events/hub-event.ts";
+
+/** What a BullMQ delivery job carries: the event as enriched at fan-out, so that no lookup is needed. */
+export interface DeliveryJobData {
+  deliveryId: string;
+  subscriptionId: string;
+  /** ms since epoch of the 202, for the accept → delivery latency. */
+  acceptedAt: number;
+  event: HubEvent;
+}
+
+/** BullMQ priority: lower runs first; FIFO among equal ones. */
+export const JOB_PRIORITY: Record<EventPriority, number> = { urgent: 1, high: 2, normal: 3, low: 4 };
+
+export const BACKOFF_TYPE = "webhook";
+
+/** The webhook body: `{type, timestamp, data}`, with the routing decision as `data.routing` when there is one. */
+export function webhookBody(event: HubEvent): string {
+  const data = event.routing ? { ...event.data, routing: event.routing } : event.data;
+  return JSON.stringify({ type: event.type, timestamp: event.occurredAt, data });
+}

@@ -1,0 +1,56 @@
+/**
+ * Redis keys of subscriptions and deliveries. All start with `${prefix}:` (the test cleanup and
+ * operators rely on it); each command touches one key, so they work on Redis Cluster as well.
+ */
+export interface DeliveryKeys {
+  /** Hash: subscription id → JSON. */
+  subscriptions: string;
+  /** String: ISO time of the first failure since the last success. */
+  failingSince(subscriptionId: string): string;
+  /** Sorted set of delivery ids by creation time (ms). */
+  subscriptionDeliveries(subscriptionId: string): string;
+  /** Sorted set of dead-letter delivery ids by failure time (ms). */
+  subscriptionDead(subscriptionId: string): string;
+  /** Sorted set of all dead-letter delivery ids by failure time (ms). */
+  dead: string;
+  /** Hash: one delivery's state. */
+  delivery(deliveryId: string): string;
+  /** List of JSON attempts, newest last. */
+  attempts(deliveryId: string): string;
+  /** Counter of deliveries started in one second, for `rateLimitPerSecond`. */
+  rate(subscriptionId: string, second: number): string;
+}
+
+export function deliveryKeys(prefix: string): DeliveryKeys {
+  return {
+    subscriptions: `${prefix}:subs`,
+    failingSince: (id) => `${prefix}:sub:${id}:failing`,
+    subscriptionDeliveries: (id) => `${prefix}:sub:${id}:dlv`,
+    subscriptionDead: (id) => `${prefix}:sub:${id}:dead`,
+    dead: `${prefix}:dead`,
+    delivery: (id) => `${prefix}:dlv:${id}`,
+    attempts: (id) => `${prefix}:dlv:${id}:att`,
+    rate: (id, second) => `${prefix}:sub:${id}:rate:${second}`,
+  };
+}
+
+/**
+ * BullMQ key prefix: the hash tag `{prefix}` puts every key of a queue in one Redis Cluster slot,
+ * as BullMQ's Lua scripts need.
+ */
+export function queuePrefix(prefix: string): string {
+  return `{${prefix}}`;
+}
+
+export const DELIVERY_QUEUE = "delivery";
+
+/** `{eventId}.{subscriptionId}`: BullMQ refuses `:` in custom job ids; subscription ids hold no `.`. */
+export function deliveryIdOf(eventId: string, subscriptionId: string): string {
+  return `${eventId}.${subscriptionId}`;
+}
+
+export function parseDeliveryId(deliveryId: string): { eventId: string; subscriptionId: string } | undefined {
+  const at = deliveryId.lastIndexOf(".");
+  if (at <= 0 || at === deliveryId.length - 1) return undefined;
+  return { eventId: deliveryId.slice(0, at), subscriptionId: deliveryId.slice(at + 1) };
+}

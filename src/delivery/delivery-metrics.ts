@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+export interface DeliveryMetrics {
+  eventsIngested: Counter<"type">;
+  deliveries: Counter<"outcome">;
+  latency: Histogram;
+  queueJobs: Gauge<"state" | "priority">;
+  breakerState: Gauge<"origin">;
+}
+
+export interface QueueSample {
+  state: string;
+  priority: string;
+  count: number;
+}
+
+/**
+ * Registered on the hub's registry (never the global one: tests run several hubs per process).
+ * `sampleQueue` is asked for the job counts when Prometheus scrapes.
+ */
+export function createDeliveryMetrics(registry: Registry, sampleQueue: () => Promise<QueueSample[]>): DeliveryMetrics {
+  return {
+    eventsIngested: new Counter({
+      name: "kefu_events_ingested_total",
+      help: "Events accepted (not counting duplicates), by type",
+      labelNames: ["type"] as const,
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: "kefu_deliveries_total",
+      help: "Delivery attempts by outcome: delivered, retry, dead_letter, delayed_breaker, delayed_rate_limit, skipped",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: "kefu_delivery_latency_seconds",
+      help: "From an event's acceptance (202) to its receiver's 2xx",
+      buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600, 36000],
+      registers: [registry],
+    }),
+    queueJobs: new Gauge({
+      name: "kefu_queue_jobs",
+      help: "Delivery jobs by state (and by priority while waiting), sampled when scraped",
+      labelNames: ["state", "priority"] as const,
+      registers: [registry],
+      async collect() {
+        try {
+          const samples = await sampleQueue();
+          this.reset();
+          for (const { state, priority, count } of samples) this.set({ state, priority }, count);
+        } catch {
+          // Redis unreachable during a scrape: keep the last values rather than failing /metrics.
+        }
+      },
+    }),
+    breakerState: new Gauge({
+      name: "kefu_webhook_breaker_state",
+      help: "Circuit breaker per webhook receiver origin (kefu_breaker_state is the plugin breakers'): 0 closed, 1 half-open, 2 open",
+      labelNames: ["origin"] as const,
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,202 @@
+import type { ChainableCommander, Redis } from "ioredis";
+import type { HubEvent } from "../events/hub-event.ts";
+import { pageSortedSet, type Page } from "./cursor-page.ts";
+import type { DeliveryKeys } from "./delivery-keys.ts";
+
+export type DeliveryStatus = "pending" | "retrying" | "delivered" | "failed" | "skipped";
+
+/** One try, as kept in the attempt log. */
+export interface Attempt {
+  at: string;
+  statusCode?: number;
+  durationMs: number;
+  error?: string;
+  /** First 4 KB of the response body. */
+  responseBody?: string;
+}
+
+export interface Delivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  subscriptionId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  replays: number;
+  createdAt: string;
+  updatedAt: string;
+  nextAttemptAt?: string;
+  deliveredAt?: string;
+  failedAt?: string;
+  lastStatusCode?: number;
+  lastError?: string;
+}
+
+export interface DeliveryDetail extends Delivery {
+  attemptLog: Attempt[];
+}
+
+export interface NewDelivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  subscriptionId: string;
+  createdAtMs: number;
+}
+
+export type AttemptOutcome =
+  | { status: "delivered" }
+  | { status: "retrying"; nextAttemptAt: number }
+  | { status: "failed"; event: HubEvent };
+
+export interface DeliveryStore {
+  /** Queues the writes of new deliveries on `pipeline`; existing ones keep their state (fan-out may run twice). */
+  create(pipeline: ChainableCommander, deliveries: readonly NewDelivery[]): void;
+  recordAttempt(delivery: { id: string; subscriptionId: string }, attempt: Attempt, outcome: AttemptOutcome): Promise<void>;
+  /** Dead letter without an attempt (e.g. the subscription was disabled meanwhile). */
+  markFailed(delivery: { id: string; subscriptionId: string }, reason: string, event: HubEvent): Promise<void>;
+  markSkipped(deliveryId: string, reason: string): Promise<void>;
+  /** Moves a dead letter back to pending; answers its event, or undefined when it is not a dead letter. */
+  reopen(deliveryId: string): Promise<{ event: HubEvent; subscriptionId: string } | undefined>;
+  get(deliveryId: string): Promise<DeliveryDetail | undefined>;
+  getMany(ids: readonly string[]): Promise<Delivery[]>;
+  /** A page of the deliveries listed in any sorted set of delivery ids (e.g. an event's). */
+  pageOf(key: string, limit: number, cursor?: { score: number; member: string }): Promise<Page<Delivery>>;
+  pageOfSubscription(subscriptionId: string, limit: number, cursor?: { score: number; member: string }): Promise<Page<Delivery>>;
+  pageOfDead(options: { subscriptionId?: string; limit: number; cursor?: { score: number; member: string } }): Promise<Page<Delivery>>;
+  /** Dead-letter ids of a subscription that failed at or after `sinceMs`. */
+  deadSince(subscriptionId: string, sinceMs: number): Promise<string[]>;
+}
+
+export interface DeliveryStoreOptions {
+  redis: Redis;
+  keys: DeliveryKeys;
+  /** How long delivery records stay (the events' dedupe window). */
+  retentionSeconds: number;
+  deadLetterSeconds: number;
+}
+
+const ATTEMPTS_KEPT = 50;
+
+export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterSeconds }: DeliveryStoreOptions): DeliveryStore {
+  const getMany = async (ids: readonly string[]): Promise<Delivery[]> => {
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.delivery(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results.flatMap(([, value]) => {
+      const hash = value as Record<string, string> | null;
+      return hash?.["id"] ? [fromHash(hash)] : [];
+    });
+  };
+  const toPage = async (page: Page<{ member: string }>): Promise<Page<Delivery>> => ({
+    ...page,
+    items: await getMany(page.items.map((item) => item.member)),
+  });
+
+  return {
+    create(pipeline, deliveries) {
+      const trimBefore = Date.now() - retentionSeconds * 1000;
+      for (const d of deliveries) {
+        const key = keys.delivery(d.id);
+        const createdAt = new Date(d.createdAtMs).toISOString();
+        pipeline.hset(key, { id: d.id, eventId: d.eventId, eventType: d.eventType, subscriptionId: d.subscriptionId, createdAt });
+        pipeline.hsetnx(key, "status", "pending");
+        pipeline.hsetnx(key, "updatedAt", createdAt);
+        pipeline.expire(key, retentionSeconds);
+        pipeline.zadd(keys.subscriptionDeliveries(d.subscriptionId), d.createdAtMs, d.id);
+        pipeline.zremrangebyscore(keys.subscriptionDeliveries(d.subscriptionId), "-inf", `(${trimBefore}`);
+      }
+    },
+    async recordAttempt(delivery, attempt, outcome) {
+      const key = keys.delivery(delivery.id);
+      const pipeline = redis.pipeline();
+      const fields: Record<string, string | number> = { status: outcome.status, updatedAt: attempt.at };
+      if (attempt.statusCode !== undefined) fields["lastStatusCode"] = attempt.statusCode;
+      fields["lastError"] = attempt.error ?? "";
+      if (outcome.status === "delivered") fields["deliveredAt"] = attempt.at;
+      fields["nextAttemptAt"] = outcome.status === "retrying" ? new Date(outcome.nextAttemptAt).toISOString() : "";
+      pipeline.hset(key, fields).hincrby(key, "attempts", 1);
+      pipeline.rpush(keys.attempts(delivery.id), JSON.stringify(attempt)).ltrim(keys.attempts(delivery.id), -ATTEMPTS_KEPT, -1);
+      if (outcome.status === "failed") {
+        queueDeadLetter(pipeline, delivery, attempt.at, outcome.event);
+      } else {
+        pipeline.expire(key, retentionSeconds).expire(keys.attempts(delivery.id), retentionSeconds);
+      }
+      await pipeline.exec();
+    },
+    async markFailed(delivery, reason, event) {
+      const at = new Date().toISOString();
+      const pipeline = redis.pipeline();
+      pipeline.hset(keys.delivery(delivery.id), { status: "failed", updatedAt: at, lastError: reason, nextAttemptAt: "" });
+      queueDeadLetter(pipeline, delivery, at, event);
+      await pipeline.exec();
+    },
+    async markSkipped(deliveryId, reason) {
+      await redis.hset(keys.delivery(deliveryId), { status: "skipped", updatedAt: new Date().toISOString(), lastError: reason, nextAttemptAt: "" });
+    },
+    async reopen(deliveryId) {
+      const hash = await redis.hgetall(keys.delivery(deliveryId));
+      if (hash["status"] !== "failed" || !hash["event"] || !hash["subscriptionId"]) return undefined;
+      const subscriptionId = hash["subscriptionId"];
+      await redis
+        .pipeline()
+        .hset(keys.delivery(deliveryId), { status: "pending", updatedAt: new Date().toISOString(), failedAt: "" })
+        .hincrby(keys.delivery(deliveryId), "replays", 1)
+        .zrem(keys.dead, deliveryId)
+        .zrem(keys.subscriptionDead(subscriptionId), deliveryId)
+        .exec();
+      return { event: JSON.parse(hash["event"]) as HubEvent, subscriptionId };
+    },
+    async get(deliveryId) {
+      const [hash, attempts] = await Promise.all([redis.hgetall(keys.delivery(deliveryId)), redis.lrange(keys.attempts(deliveryId), 0, -1)]);
+      if (!hash["id"]) return undefined;
+      return { ...fromHash(hash), attemptLog: attempts.map((raw) => JSON.parse(raw) as Attempt) };
+    },
+    getMany,
+    async pageOf(key, limit, cursor) {
+      return toPage(await pageSortedSet(redis, key, limit, cursor));
+    },
+    async pageOfSubscription(subscriptionId, limit, cursor) {
+      return toPage(await pageSortedSet(redis, keys.subscriptionDeliveries(subscriptionId), limit, cursor));
+    },
+    async pageOfDead({ subscriptionId, limit, cursor }) {
+      const key = subscriptionId ? keys.subscriptionDead(subscriptionId) : keys.dead;
+      return toPage(await pageSortedSet(redis, key, limit, cursor));
+    },
+    async deadSince(subscriptionId, sinceMs) {
+      return redis.zrangebyscore(keys.subscriptionDead(subscriptionId), sinceMs, "+inf");
+    },
+  };
+
+  function queueDeadLetter(pipeline: ChainableCommander, delivery: { id: string; subscriptionId: string }, at: string, event: HubEvent): void {
+    const atMs = Date.parse(at);
+    const trimBefore = `(${atMs - deadLetterSeconds * 1000}`;
+    pipeline.hset(keys.delivery(delivery.id), { failedAt: at, event: JSON.stringify(event) });
+    pipeline.expire(keys.delivery(delivery.id), deadLetterSeconds).expire(keys.attempts(delivery.id), deadLetterSeconds);
+    pipeline.zadd(keys.dead, atMs, delivery.id).zremrangebyscore(keys.dead, "-inf", trimBefore);
+    pipeline.zadd(keys.subscriptionDead(delivery.subscriptionId), atMs, delivery.id);
+    pipeline.zremrangebyscore(keys.subscriptionDead(delivery.subscriptionId), "-inf", trimBefore);
+  }
+}
+
+function fromHash(hash: Record<string, string>): Delivery {
+  const optional = (name: string): string | undefined => (hash[name] ? hash[name] : undefined);
+  const delivery: Delivery = {
+    id: hash["id"] ?? "",
+    eventId: hash["eventId"] ?? "",
+    eventType: hash["eventType"] ?? "",
+    subscriptionId: hash["subscriptionId"] ?? "",
+    status: (hash["status"] ?? "pending") as DeliveryStatus,
+    attempts: Number(hash["attempts"] ?? 0),
+    replays: Number(hash["replays"] ?? 0),
+    createdAt: hash["createdAt"] ?? "",
+    updatedAt: hash["updatedAt"] ?? "",
+  };
+  for (const name of ["nextAttemptAt", "deliveredAt", "failedAt", "lastError"] as const) {
+    const value = optional(name);
+    if (value) delivery[name] = value;
+  }
+  if (hash["lastStatusCode"]) delivery.lastStatusCode = Number(hash["lastStatusCode"]);
+  return delivery;
+}

@@ -1,0 +1,69 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { EventKeys } from "../events/event-keys.ts";
+import { execPipeline } from "../events/exec-pipeline.ts";
+import type { StoredEvent } from "../events/event-store.ts";
+import { deliveryIdOf } from "./delivery-keys.ts";
+import { BACKOFF_TYPE, JOB_PRIORITY, type DeliveryJobData } from "./delivery-job.ts";
+import type { DeliveryStore, NewDelivery } from "./delivery-store.ts";
+import type { RetryPolicy } from "./retry-policy.ts";
+import { subscribesTo } from "./subscription.ts";
+import type { SubscriptionStore } from "./subscription-store.ts";
+
+export interface FanOut {
+  /** One job per (event, matching subscription); safe to run twice for the same events. */
+  run(events: readonly StoredEvent[]): Promise<number>;
+  /** A job for one delivery again (replay), under a new job id so that a kept old job does not swallow it. */
+  requeue(data: DeliveryJobData, jobId: string): Promise<void>;
+}
+
+export interface FanOutOptions {
+  redis: Redis;
+  queue: Queue<DeliveryJobData>;
+  subscriptions: SubscriptionStore;
+  deliveries: DeliveryStore;
+  eventKeys: EventKeys;
+  retry: RetryPolicy;
+  retentionSeconds: number;
+}
+
+export function createFanOut({ redis, queue, subscriptions, deliveries, eventKeys, retry, retentionSeconds }: FanOutOptions): FanOut {
+  const jobOptions = (data: DeliveryJobData, jobId: string) => ({
+    jobId,
+    priority: JOB_PRIORITY[data.event.priority],
+    attempts: retry.attempts,
+    backoff: { type: BACKOFF_TYPE },
+  });
+  return {
+    async run(events) {
+      const all = await subscriptions.list();
+      const pipeline = redis.pipeline();
+      const jobs: { name: string; data: DeliveryJobData; opts: ReturnType<typeof jobOptions> }[] = [];
+      for (const stored of events) {
+        const { event } = stored;
+        const targets = stored.only ? all.filter((s) => s.id === stored.only) : all.filter((s) => subscribesTo(s, event.type));
+        const created: NewDelivery[] = targets.map((s) => ({
+          id: deliveryIdOf(event.id, s.id),
+          eventId: event.id,
+          eventType: event.type,
+          subscriptionId: s.id,
+          createdAtMs: stored.acceptedAt,
+        }));
+        deliveries.create(pipeline, created);
+        for (const d of created) {
+          pipeline.zadd(eventKeys.eventDeliveries(event.id), d.createdAtMs, d.id);
+          const data: DeliveryJobData = { deliveryId: d.id, subscriptionId: d.subscriptionId, acceptedAt: stored.acceptedAt, event };
+          jobs.push({ name: event.type, data, opts: jobOptions(data, d.id) });
+        }
+        if (created.length > 0) pipeline.expire(eventKeys.eventDeliveries(event.id), retentionSeconds);
+      }
+      // Records first, so that the worker always finds the delivery it updates.
+      await execPipeline(pipeline);
+      if (jobs.length > 0) await queue.addBulk(jobs);
+      return jobs.length;
+    },
+    async requeue(data, jobId) {
+      await queue.add(data.event.type, data, jobOptions(data, jobId));
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { isIP } from "node:net";
+import { Pool } from "undici";
+import { parseRetryAfter } from "./retry-policy.ts";
+import { SsrfError, type SsrfGuard } from "./ssrf-guard.ts";
+
+export interface WebhookRequest {
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What one POST came to. */
+export interface WebhookResponse {
+  ok: boolean;
+  statusCode?: number;
+  durationMs: number;
+  error?: string;
+  /** First 4 KB of the body. */
+  body?: string;
+  retryAfterMs?: number;
+  /** The failure is the connection's or the timeout's, not an answer (counts against the breaker). */
+  transportFailure: boolean;
+  /** Refused by the SSRF guard: retrying will not help until the URL or the allow-list changes. */
+  refused?: boolean;
+}
+
+export interface HttpSender {
+  send(request: WebhookRequest): Promise<WebhookResponse>;
+  close(): Promise<void>;
+}
+
+export interface HttpSenderOptions {
+  guard: SsrfGuard;
+  timeoutMs: number;
+  /** Connections per origin. @defaultValue 64 */
+  connectionsPerOrigin?: number;
+}
+
+const BODY_KEPT = 4096;
+/** Past this much of a response body the connection is dropped rather than drained. */
+const BODY_DRAINED = 64 * 1024;
+
+/**
+ * POSTs through one keep-alive undici Pool per origin (several times the throughput of fetch for
+ * the same requests), connecting only to addresses the SSRF guard accepts: a literal IP is checked
+ * here, a name is checked by the guard's `lookup` at connect time, so a DNS answer cannot swap in
+ * a private address after the check. Redirects are never followed (undici's default).
+ */
+export function createHttpSender({ guard, timeoutMs, connectionsPerOrigin = 64 }: HttpSenderOptions): HttpSender {
+  const pools = new Map<string, Pool>();
+  const poolOf = (url: URL): Pool => {
+    let pool = pools.get(url.origin);
+    if (!pool) {
+      pool = new Pool(url.origin, {
+        connections: connectionsPerOrigin,
+        keepAliveTimeout: 30_000,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        connect: { lookup: guard.lookup, timeout: timeoutMs },
+      });
+      pools.set(url.origin, pool);
+    }
+    return pool;
+  };
+
+  const send = async ({ url, headers, body }: WebhookRequest): Promise<WebhookResponse> => {
+    const started = performance.now();
+    const elapsed = (): number => Math.round((performance.now() - started) * 100) / 100;
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    const refusedLiteral = isIP(host) ? guard.refusal(host) : undefined;
+    if (refusedLiteral) return { ok: false, durationMs: elapsed(), error: `refused: ${refusedLiteral}`, transportFailure: false, refused: true };
+    try {
+      const response = await poolOf(url).request({
+        path: url.pathname + url.search,
+        method: "POST",
+        headers,
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await readHead(response.body);
+      const statusCode = response.statusCode;
+      const result: WebhookResponse = { ok: statusCode >= 200 && statusCode < 300, statusCode, durationMs: elapsed(), body: text, transportFailure: false };
+      if (!result.ok) {
+        result.error = statusCode >= 300 && statusCode < 400 ? `redirect to ${String(response.headers["location"] ?? "?")} not followed` : `HTTP ${statusCode}`;
+        if (statusCode === 429 || statusCode === 503) {
+          const retryAfterMs = parseRetryAfter(response.headers["retry-after"]);
+          if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
+        }
+      }
+      return result;
+    } catch (error) {
+      const err = error as Error & { code?: string; cause?: { code?: string } };
+      if (err instanceof SsrfError || err.code === "ESSRF") return { ok: false, durationMs: elapsed(), error: `refused: ${err.message}`, transportFailure: false, refused: true };
+      const timedOut = err.name === "TimeoutError" || err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT" || err.code === "UND_ERR_CONNECT_TIMEOUT";
+      const message = timedOut ? `no answer within ${timeoutMs} ms` : `${err.code ?? err.name}: ${err.message}`;
+      return { ok: false, durationMs: elapsed(), error: message, transportFailure: true };
+    }
+  };
+
+  return {
+    send,
+    async close() {
+      const closing = [...pools.values()].map((pool) => pool.destroy().catch(() => undefined));
+      pools.clear();
+      await Promise.all(closing);
+    },
+  };
+}
+
+async function readHead(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let seen = 0;
+  for await (const chunk of body) {
+    seen += chunk.length;
+    if (kept < BODY_KEPT) {
+      chunks.push(chunk.subarray(0, BODY_KEPT - kept));
+      kept += Math.min(chunk.length, BODY_KEPT - kept);
+    }
+    if (seen > BODY_DRAINED) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,45 @@
+/** A receiver of webhooks, as stored. */
+export interface Subscription {
+  id: string;
+  url: string;
+  /** Type patterns: `*`, `ticket.*`, `chat.message.created`. */
+  events: string[];
+  description?: string;
+  enabled: boolean;
+  /** Why it was disabled by the hub, when it was. */
+  disabledReason?: "gone" | "failing";
+  /** Extra static headers sent with every delivery. */
+  headers: Record<string, string>;
+  rateLimitPerSecond?: number;
+  secret: string;
+  /** Still signed with during the overlap window after a rotation. */
+  previousSecret?: string;
+  previousSecretExpiresAt?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the API shows: never the secrets (they are answered only on create and rotate). */
+export type SubscriptionView = Omit<Subscription, "secret" | "previousSecret">;
+
+export function toView({ secret: _secret, previousSecret: _previous, ...view }: Subscription): SubscriptionView {
+  return view;
+}
+
+/** Whether a type pattern matches an event type: `*` everything, `a.*` every type under `a.`, else exact. */
+export function matchesType(pattern: string, type: string): boolean {
+  if (pattern === "*") return true;
+  if (pattern.endsWith(".*")) return type.startsWith(pattern.slice(0, -1));
+  return pattern === type;
+}
+
+export function subscribesTo(subscription: Subscription, type: string): boolean {
+  return subscription.enabled && subscription.events.some((pattern) => matchesType(pattern, type));
+}
+
+/** The secrets to sign with now: the current one, plus the previous one while its overlap lasts. */
+export function signingSecrets(subscription: Subscription, now = Date.now()): string[] {
+  const { secret, previousSecret, previousSecretExpiresAt } = subscription;
+  if (previousSecret && previousSecretExpiresAt && Date.parse(previousSecretExpiresAt) > now) return [secret, previousSecret];
+  return [secret];
+}

@@ -1,0 +1,190 @@
+import { Queue, Worker } from "bullmq";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { HubConfig } from "../config/config.ts";
+import { eventKeys } from "../events/event-keys.ts";
+import { createEventStore } from "../events/event-store.ts";
+import type { EventEnricher, EventObserver } from "../events/hub-event.ts";
+import { createIngestService, type IngestService } from "../events/ingest-service.ts";
+import { createOutboxConsumer, type OutboxConsumer } from "../events/outbox-consumer.ts";
+import type { RedisFactory } from "../redis/redis-factory.ts";
+import type { SchemaRegistry } from "../schemas/schema-registry.ts";
+import { createBreakerRegistry } from "./breaker-registry.ts";
+import { DELIVERY_QUEUE, deliveryKeys, queuePrefix } from "./delivery-keys.ts";
+import type { DeliveryJobData } from "./delivery-job.ts";
+import { createDeliveryMetrics } from "./delivery-metrics.ts";
+import { createDeliveryProcessor } from "./delivery-processor.ts";
+import { createDeliveryStore, type DeliveryStore } from "./delivery-store.ts";
+import { createFailureTracker } from "./failure-tracker.ts";
+import { createFanOut } from "./fan-out.ts";
+import { createHttpSender } from "./http-sender.ts";
+import { sampleQueue } from "./queue-sample.ts";
+import { createRetryPolicy } from "./retry-policy.ts";
+import { createSsrfGuard } from "./ssrf-guard.ts";
+import { createSubscriptionService, type SubscriptionService } from "./subscription-service.ts";
+import { createSubscriptionStore } from "./subscription-store.ts";
+
+export interface WebhooksOptions {
+  config: HubConfig;
+  logger: Logger;
+  schemas: SchemaRegistry;
+  redis: RedisFactory;
+  registry: Registry;
+  /** Run on every newly accepted event, in order, before fan-out (routing adds one). */
+  enrichers: readonly EventEnricher[];
+  /** Told of every newly accepted event once it is stored (order context adds one). */
+  observers: readonly EventObserver[];
+}
+
+export interface Webhooks {
+  ingest: IngestService;
+  subscriptions: SubscriptionService;
+  deliveries: DeliveryStore;
+  /** Starts fan-out and delivery workers (when `deliveryWorkers`). */
+  start(): Promise<void>;
+  /** Stops taking work, lets active deliveries finish within `shutdownGraceMs`, closes the queue. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds ingestion, the outbox fan-out, the delivery queue and its workers from the config. */
+export function createWebhooks({ config, logger, schemas, redis, registry, enrichers, observers }: WebhooksOptions): Webhooks {
+  const prefix = config.redisPrefix;
+  const dKeys = deliveryKeys(prefix);
+  const eKeys = eventKeys(prefix);
+  const main = redis.create("webhooks");
+  // BullMQ needs maxRetriesPerRequest: null on the connections its worker blocks on.
+  const queueConnection = redis.create("delivery-queue", { maxRetriesPerRequest: null });
+  const retentionSeconds = config.eventsDedupeSeconds;
+  const deadLetterSeconds = Math.ceil(config.deliveryDeadLetterDays * 86_400);
+
+  const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
+    connection: queueConnection,
+    prefix: queuePrefix(prefix),
+    defaultJobOptions: {
+      // Kept a while so that a job id redone after a crash still dedupes; then trimmed (bounded memory).
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: deadLetterSeconds, count: 10_000 },
+    },
+  });
+  const metrics = createDeliveryMetrics(registry, () => sampleQueue(queue));
+  const eventStore = createEventStore(main, eKeys, config.eventsDedupeSeconds);
+  const ingest = createIngestService({ store: eventStore, schemas, observers, ingested: metrics.eventsIngested, logger });
+  const subscriptionStore = createSubscriptionStore(main, dKeys);
+  const deliveries = createDeliveryStore({ redis: main, keys: dKeys, retentionSeconds, deadLetterSeconds });
+  const retry = createRetryPolicy({ schedule: config.deliveryRetrySchedule, retryAfterMaxMs: config.deliveryRetryAfterMaxSeconds * 1000 });
+  const guard = createSsrfGuard({ allowCidrs: config.deliveryAllowCidrs });
+  const sender = createHttpSender({ guard, timeoutMs: config.deliveryTimeoutMs });
+  const breakers = createBreakerRegistry({
+    resetMs: config.deliveryBreakerResetMs,
+    errorPercent: config.deliveryBreakerErrorPercent,
+    volumeThreshold: config.deliveryBreakerVolumeThreshold,
+    gauge: metrics.breakerState,
+  });
+  const fanOut = createFanOut({ redis: main, queue, subscriptions: subscriptionStore, deliveries, eventKeys: eKeys, retry, retentionSeconds });
+  const failures = createFailureTracker({
+    redis: main,
+    keys: dKeys,
+    subscriptions: subscriptionStore,
+    disableAfterMs: config.deliveryDisableAfterHours * 3_600_000,
+    async onDisabled(subscription, reason, failingSince) {
+      logger.warn({ subscriptionId: subscription.id, reason }, "subscription disabled");
+      const data: Record<string, unknown> = { subscriptionId: subscription.id, url: subscription.url, reason, disabledAt: new Date().toISOString() };
+      if (failingSince) data["failingSince"] = failingSince;
+      await ingest.emit({ type: "kefu.subscription.disabled", occurredAt: new Date().toISOString(), priority: "high", data });
+    },
+  });
+  const subscriptions = createSubscriptionService({
+    redis: main,
+    keys: dKeys,
+    store: subscriptionStore,
+    deliveries,
+    fanOut,
+    guard,
+    breakers,
+    ingest,
+    secretOverlapMs: config.deliverySecretOverlapHours * 3_600_000,
+  });
+  const processor = createDeliveryProcessor({ redis: main, keys: dKeys, subscriptions: subscriptionStore, deliveries, sender, breakers, retry, failures, metrics, logger });
+
+  let worker: Worker<DeliveryJobData> | undefined;
+  let consumer: OutboxConsumer | undefined;
+
+  const startWorker = (): Worker<DeliveryJobData> => {
+    const created = new Worker<DeliveryJobData>(DELIVERY_QUEUE, processor, {
+      connection: queueConnection,
+      prefix: queuePrefix(prefix),
+      concurrency: config.deliveryConcurrency,
+      lockDuration: config.deliveryLockMs,
+      stalledInterval: config.deliveryLockMs,
+      // A delivery whose worker died is retried, not failed: at-least-once.
+      maxStalledCount: 100,
+      settings: {
+        backoffStrategy: (attemptsMade, _type, error) => {
+          const planned = (error as { delayMs?: unknown } | undefined)?.delayMs;
+          return typeof planned === "number" ? planned : retry.delayMs(attemptsMade);
+        },
+      },
+    });
+    created.on("failed", (job, error) => {
+      // Only a job that bypassed the processor's own bookkeeping (e.g. stalled too often) lands here unrecorded.
+      if (!job || error.name === "UnrecoverableError") return;
+      if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
+      deliveries.markFailed({ id: job.data.deliveryId, subscriptionId: job.data.subscriptionId }, error.message, job.data.event).catch((err: unknown) => {
+        logger.error({ err, deliveryId: job.data.deliveryId }, "could not record a dead letter");
+      });
+    });
+    created.on("error", (error) => logger.error({ err: error }, "delivery worker error"));
+    return created;
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    ingest,
+    subscriptions,
+    deliveries,
+    async start() {
+      if (!config.deliveryWorkers) return;
+      consumer = createOutboxConsumer({
+        blocking: redis.create("events-outbox", { maxRetriesPerRequest: null }),
+        redis: main,
+        keys: eKeys,
+        store: eventStore,
+        enrichers,
+        fanOut: (events) => fanOut.run(events),
+        claimMs: config.eventsOutboxClaimMs,
+        logger,
+      });
+      await consumer.start();
+      worker = startWorker();
+    },
+    close: () =>
+      (closing ??= (async () => {
+        const steps: [string, () => Promise<unknown> | void][] = [
+          ["outbox consumer", () => consumer?.close()],
+          ["delivery worker", () => closeWorker(worker, config.shutdownGraceMs)],
+          ["delivery queue", () => queue.close()],
+          ["http sender", () => sender.close()],
+          ["breakers", () => breakers.close()],
+        ];
+        for (const [name, step] of steps) {
+          try {
+            await step();
+          } catch (error) {
+            logger.error({ err: error, step: name }, "webhooks failed to close a part");
+          }
+        }
+      })()),
+  };
+}
+
+/** Lets active deliveries finish within the grace period, then stops without waiting (their jobs are retaken as stalled). */
+async function closeWorker(worker: Worker | undefined, graceMs: number): Promise<void> {
+  if (!worker) return;
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), graceMs);
+  });
+  const outcome = await Promise.race([worker.close(), grace]);
+  clearTimeout(timer);
+  if (outcome === "timeout") await worker.close(true);
+}

@@ -1,0 +1,19 @@
+/** Redis keys of the events feature; every one starts with `${prefix}:`. */
+export interface EventKeys {
+  /** String: JSON {event, acceptedAt, token}; its existence is the idempotency check. */
+  event(id: string): string;
+  /** Sorted set of the event's delivery ids by creation time. */
+  eventDeliveries(id: string): string;
+  /** Stream of accepted events waiting for fan-out (the durable outbox). */
+  outbox: string;
+}
+
+export function eventKeys(prefix: string): EventKeys {
+  return {
+    event: (id) => `${prefix}:ev:${id}`,
+    eventDeliveries: (id) => `${prefix}:ev:${id}:dlv`,
+    outbox: `${prefix}:outbox`,
+  };
+}
+
+export const OUTBOX_GROUP = "fanout";

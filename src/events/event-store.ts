@@ -1,0 +1,68 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { EventKeys } from "./event-keys.ts";
+import type { HubEvent } from "./hub-event.ts";
+
+/** What is kept per accepted event. */
+export interface StoredEvent {
+  event: HubEvent;
+  /** ms since epoch, when it was accepted (202). */
+  acceptedAt: number;
+  /** Ties the record to the one outbox entry allowed to fan it out. */
+  token: string;
+  /** Fan-out limited to one subscription (the `kefu.ping` of a subscription test). */
+  only?: string;
+}
+
+export interface OutboxEntry {
+  streamId: string;
+  stored: StoredEvent;
+}
+
+export interface EventStore {
+  /**
+   * Makes the event durable and queued for fan-out, or says it is a duplicate. The outbox entry
+   * is written first and the record second, in one round trip: whichever crash happens, either
+   * nothing was answered, or the entry exists and a fan-out worker will deliver it.
+   */
+  accept(event: HubEvent, only?: string): Promise<{ duplicate: boolean; stored: StoredEvent }>;
+  get(id: string): Promise<StoredEvent | undefined>;
+  /** The record that owns an outbox entry: creates it when the accepting process died before writing it. */
+  claim(entry: StoredEvent): Promise<"owner" | "duplicate">;
+  /** Replaces the event after enrichment, keeping the record's expiry. */
+  update(stored: StoredEvent): Promise<void>;
+}
+
+export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: number): EventStore {
+  const get = async (id: string): Promise<StoredEvent | undefined> => {
+    const raw = await redis.get(keys.event(id));
+    return raw ? (JSON.parse(raw) as StoredEvent) : undefined;
+  };
+  return {
+    async accept(event, only) {
+      const stored: StoredEvent = { event, acceptedAt: Date.now(), token: randomUUID(), ...(only ? { only } : {}) };
+      const json = JSON.stringify(stored);
+      const results = await redis
+        .pipeline()
+        .xadd(keys.outbox, "*", "e", json)
+        .set(keys.event(event.id), json, "EX", dedupeSeconds, "NX")
+        .exec();
+      const [added, set] = results ?? [];
+      if (added?.[0]) throw added[0];
+      if (set?.[0]) throw set[0];
+      if (set?.[1] === "OK") return { duplicate: false, stored };
+      // A fan-out worker may have claimed our own entry between the two commands.
+      const existing = await get(event.id);
+      return existing?.token === stored.token ? { duplicate: false, stored } : { duplicate: true, stored: existing ?? stored };
+    },
+    get,
+    async claim(entry) {
+      const set = await redis.set(keys.event(entry.event.id), JSON.stringify(entry), "EX", dedupeSeconds, "NX");
+      if (set === "OK") return "owner";
+      return (await get(entry.event.id))?.token === entry.token ? "owner" : "duplicate";
+    },
+    async update(stored) {
+      await redis.set(keys.event(stored.event.id), JSON.stringify(stored), "KEEPTTL");
+    },
+  };
+}

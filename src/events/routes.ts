@@ -1,0 +1,35 @@
+import { Router } from "express";
+import type { Auth } from "../http/auth.ts";
+import { HubError } from "../http/errors.ts";
+import type { Validation } from "../http/validate.ts";
+import type { IngestService, EventInput } from "./ingest-service.ts";
+import type { Page } from "../delivery/cursor-page.ts";
+import type { Delivery } from "../delivery/delivery-store.ts";
+
+export interface EventRoutesOptions {
+  auth: Auth;
+  validation: Validation;
+  ingest: IngestService;
+  /** A page of an event's deliveries (provided by the delivery feature). */
+  deliveriesOf: (eventId: string, limit: number, cursor?: string) => Promise<Page<Delivery>>;
+}
+
+/** POST /v1/events, POST /v1/events/batch, GET /v1/events/{id}. */
+export function eventRoutes({ auth, validation, ingest, deliveriesOf }: EventRoutesOptions): Router {
+  const router = Router();
+  router.post("/v1/events", auth.require("ingest"), validation.body("events/event.schema.json"), async (req, res) => {
+    res.status(202).json(await ingest.ingest(req.body as EventInput));
+  });
+  router.post("/v1/events/batch", auth.require("ingest"), validation.body("events/batch-request.schema.json"), async (req, res) => {
+    const { events } = req.body as { events: unknown[] };
+    res.status(200).json({ results: await ingest.ingestBatch(events) });
+  });
+  router.get("/v1/events/:id", auth.require("read"), validation.query("page-query.schema.json"), async (req, res) => {
+    const id = String(req.params["id"]);
+    const stored = await ingest.get(id);
+    if (!stored) throw new HubError("not_found", `no event ${id} (unknown, or older than KEFU_EVENTS_DEDUPE_SECONDS)`);
+    const { limit, cursor } = req.query as unknown as { limit: number; cursor?: string };
+    res.json({ event: stored.event, acceptedAt: new Date(stored.acceptedAt).toISOString(), deliveries: await deliveriesOf(id, limit, cursor) });
+  });
+  return router;
+}

@@ -30,6 +30,18 @@ export interface HubConfig {
   bodyLimit: string;
   /** @defaultValue 10000 */
   shutdownGraceMs: number;
+  /** KEFU_ROUTING_RULES: ruleset file made current at start when it differs from Redis's. */
+  routingRules?: string;
+  /** @defaultValue 300 */
+  routingReconcileSeconds: number;
+  /** Deadline for the plugin-backed facts of one routing decision. @defaultValue 250 */
+  routingFactTimeoutMs: number;
+  /** @defaultValue 60 */
+  routingFactCacheTtlSeconds: number;
+  /** Routed events kept for `simulate`. @defaultValue 1000 */
+  routingRecentEvents: number;
+  /** IANA time zone of hourOfDay/weekday. @defaultValue "UTC" */
+  timezone: string;
   /** Idempotency window of event ids, and how long events and delivery logs stay readable. @defaultValue 86400 */
   eventsDedupeSeconds: number;
   /** Unacknowledged fan-out older than this is taken over by another process. @defaultValue 10000 */

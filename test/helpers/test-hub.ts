@@ -34,14 +34,24 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
+export interface TestHubOptions {
+  /** Share another hub's key prefix (several hubs on one Redis). @defaultValue a new `test-<uuid>` */
+  prefix?: string;
+  /**
+   * Leave the prefix's keys in Redis on close, e.g. when another hub still uses them; whoever
+   * closes last (or the test) deletes them with {@link deleteKeys}. @defaultValue false
+   */
+  keepKeys?: boolean;
+}
+
 /**
  * The real hub, in process, on port 0, against the real Redis, under a key prefix of its own.
  * `KEFU_TEST_LOG_LEVEL=debug` shows its logs.
  */
-export async function startTestHub(overrides: Partial<HubConfig> = {}, env: Record<string, string> = {}): Promise<TestHub> {
+export async function startTestHub(overrides: Partial<HubConfig> = {}, env: Record<string, string> = {}, options: TestHubOptions = {}): Promise<TestHub> {
   const paths = hubPaths();
   const schemas = createSchemaRegistry(paths.schemas);
-  const prefix = `test-${randomUUID().slice(0, 8)}`;
+  const prefix = options.prefix ?? `test-${randomUUID().slice(0, 8)}`;
   const config = loadConfig({
     env: { ...env },
     schemas,
@@ -85,7 +95,7 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}, env: Reco
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await hub.close();
-      await deleteKeys(prefix);
+      if (!options.keepKeys) await deleteKeys(prefix);
     },
   };
 }

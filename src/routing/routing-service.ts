@@ -1,0 +1,164 @@
+import { readFile } from "node:fs/promises";
+import type { Logger } from "pino";
+import type { HubEvent, RoutingDecision } from "../events/hub-event.ts";
+import { HubError } from "../http/errors.ts";
+import type { RulesetProblem } from "./compiled-ruleset.ts";
+import { DecisionFacts, PENDING, UNAVAILABLE, type RecordFetcher } from "./decision-facts.ts";
+import type { Clock } from "./facts.ts";
+import type { RecentEvents } from "./recent-events.ts";
+import { createReferenceEngine, referencedFacts, type ReferenceEngine } from "./reference-engine.ts";
+import type { ActiveRuleset, Explanation, Router } from "./router.ts";
+import { toDecision } from "./router.ts";
+import type { RulesetChecker } from "./ruleset-checker.ts";
+import { diffRulesets, summarizeDiff, canonical, type RulesetDiff } from "./ruleset-diff.ts";
+import type { RulesetStore, StoredVersion, VersionMeta } from "./ruleset-store.ts";
+import type { RulesetSync } from "./ruleset-sync.ts";
+import { simulate, type SimulationReport } from "./simulate.ts";
+
+export interface DryRunInput {
+  event?: HubEvent;
+  facts?: Record<string, unknown>;
+  ruleset?: unknown;
+}
+
+export interface SimulateInput {
+  ruleset: unknown;
+  events?: HubEvent[];
+  /** Use the last N routed events the hub kept. */
+  last?: number;
+  /** `active`: what would change against the active ruleset. `reference-engine`: the candidate decided by plain json-rules-engine. */
+  against?: "active" | "reference-engine";
+}
+
+export interface RoutingServiceOptions {
+  store: RulesetStore;
+  router: Router;
+  checker: RulesetChecker;
+  sync: RulesetSync;
+  recent: RecentEvents;
+  clock: Clock;
+  fetcher?: RecordFetcher;
+  factTimeoutMs: number;
+  logger: Logger;
+  /** KEFU_ROUTING_RULES: a ruleset file that becomes current at start when it differs. */
+  seedFile?: string;
+}
+
+/** What the routes call: versions, activation with compare-and-set, dry-run and simulation. */
+export class RoutingService {
+  readonly #o: RoutingServiceOptions;
+
+  constructor(options: RoutingServiceOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    await this.#o.sync.start();
+    if (this.#o.seedFile) await this.#seed(this.#o.seedFile);
+  }
+
+  async current(): Promise<StoredVersion> {
+    return this.version(await this.#o.store.currentVersion());
+  }
+
+  async version(version: number): Promise<StoredVersion> {
+    const stored = await this.#o.store.get(version);
+    if (!stored) throw new HubError("not_found", `there is no routing ruleset version ${version}`);
+    return stored;
+  }
+
+  history(): Promise<VersionMeta[]> {
+    return this.#o.store.history();
+  }
+
+  async diff(from: number, to: number): Promise<RulesetDiff> {
+    const [a, b] = await Promise.all([this.version(from), this.version(to)]);
+    return diffRulesets(a.ruleset, b.ruleset);
+  }
+
+  /** Validates, compiles and stores `document` as the new current version; 412 when `expected` is stale. */
+  async activate(document: unknown, expected: number | "*", createdBy: string, summary?: string): Promise<{ version: number; warnings: RulesetProblem[] }> {
+    const { compiled, warnings } = this.#o.checker.compileOrThrow(document);
+    const previous = await this.current();
+    const text = summary ?? summarizeDiff(diffRulesets(previous.ruleset, compiled.document));
+    const result = await this.#o.store.activate({ ruleset: compiled.document, expected, createdBy, summary: text });
+    if (!result.ok) {
+      throw new HubError("precondition_failed", `the ruleset is at version ${result.current}, not ${String(expected)}; fetch it, reapply your change and send If-Match: "${result.current}"`, {
+        extensions: { currentVersion: result.current },
+      });
+    }
+    // This instance switches before answering; the others follow the published notice.
+    if (result.version > this.#o.router.active().version) this.#o.router.swap({ version: result.version, compiled });
+    await this.#o.sync.refresh();
+    return { version: result.version, warnings };
+  }
+
+  async rollback(version: number, expected: number | "*", createdBy: string): Promise<{ version: number; warnings: RulesetProblem[] }> {
+    const target = await this.version(version);
+    return this.activate(target.ruleset, expected, createdBy, `rollback to version ${version}`);
+  }
+
+  async explain(input: DryRunInput): Promise<Explanation> {
+    const ruleset = input.ruleset === undefined ? undefined : this.#candidate(input.ruleset);
+    const event = input.event ?? syntheticEvent(input.facts ?? {});
+    return this.#o.router.explain(event, { ...(ruleset ? { ruleset } : {}), ...(input.facts ? { facts: input.facts } : {}) });
+  }
+
+  async simulate(input: SimulateInput): Promise<SimulationReport & { baseline: string; activeVersion: number }> {
+    const candidate = this.#candidate(input.ruleset);
+    const events = input.events ?? (await this.#o.recent.list(input.last ?? 100));
+    const active = this.#o.router.active();
+    const against = input.against ?? "active";
+    const reference = against === "reference-engine" ? createReferenceEngine(candidate.compiled.document) : undefined;
+    const before = reference
+      ? (event: HubEvent) => this.#referenceDecide(candidate, reference, event)
+      : (event: HubEvent) => this.#o.router.decide(event, { ruleset: active });
+    const report = await simulate({ events, before, after: (event) => this.#o.router.decide(event, { ruleset: candidate }) });
+    return { ...report, baseline: against === "active" ? `active version ${active.version}` : "json-rules-engine (reference) with the candidate", activeVersion: active.version };
+  }
+
+  /** The candidate decided by plain json-rules-engine, fed every fact its rules read. */
+  async #referenceDecide(candidate: ActiveRuleset, reference: ReferenceEngine, event: HubEvent): Promise<RoutingDecision> {
+    const { fetcher, factTimeoutMs, clock } = this.#o;
+    const facts = new DecisionFacts({ event, catalogue: candidate.compiled.facts, clock, ...(fetcher ? { fetcher } : {}), deadline: Date.now() + factTimeoutMs });
+    await facts.load([...new Set(candidate.compiled.rules.flatMap((rule) => rule.records))]);
+    const values = Object.fromEntries(referencedFacts(candidate.compiled).map((fact) => [fact, plain(facts.value(fact))]));
+    const name = await reference.decide(values);
+    return toDecision(candidate, candidate.compiled.rules.find((rule) => rule.name === name), false);
+  }
+
+  #candidate(document: unknown): ActiveRuleset {
+    return { version: -1, compiled: this.#o.checker.compileOrThrow(document, "the candidate ruleset").compiled };
+  }
+
+  async #seed(file: string): Promise<void> {
+    const document = JSON.parse(await readFile(file, "utf8")) as unknown;
+    const { compiled } = this.#o.checker.compileOrThrow(document, `KEFU_ROUTING_RULES=${file}`);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await this.current();
+      if (canonical(current.ruleset) === canonical(compiled.document)) return;
+      try {
+        const { version } = await this.activate(compiled.document, current.version, `file:${file}`);
+        this.#o.logger.info({ version, file }, "routing ruleset seeded from KEFU_ROUTING_RULES");
+        return;
+      } catch (error) {
+        if ((error as HubError).code !== "precondition_failed") throw error;
+      }
+    }
+  }
+}
+
+function plain(value: unknown): unknown {
+  return value === PENDING || value === UNAVAILABLE ? undefined : value;
+}
+
+function syntheticEvent(facts: Record<string, unknown>): HubEvent {
+  return {
+    id: "dry-run",
+    type: typeof facts["type"] === "string" ? facts["type"] : "ticket.created",
+    occurredAt: typeof facts["occurredAt"] === "string" ? facts["occurredAt"] : new Date().toISOString(),
+    source: typeof facts["source"] === "string" ? facts["source"] : "dry-run",
+    priority: "normal",
+    data: facts,
+  };
+}

@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { eventually, type TestHub } from "../helpers/test-hub.ts";
+import { postEvent, startDeliveryHub, subscribe, ticketCreated } from "./fixtures.ts";
+import { startReceiver, verify, type Receiver } from "./receiver.ts";
+
+interface DeliveryJson {
+  id: string;
+  status: string;
+  attempts: number;
+  subscriptionId: string;
+  lastStatusCode?: number;
+  attemptLog?: { statusCode?: number; responseBody?: string; durationMs: number; at: string; error?: string }[];
+}
+
+let hub: TestHub;
+const receivers: Receiver[] = [];
+before(async () => {
+  hub = await startDeliveryHub();
+});
+after(async () => {
+  await hub.close();
+  await Promise.all(receivers.map((r) => r.close()));
+});
+
+async function receiver(answer: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const started = await startReceiver(answer);
+  receivers.push(started);
+  return started;
+}
+
+async function delivery(id: string): Promise<DeliveryJson> {
+  const response = await hub.request(`/v1/deliveries/${id}`);
+  assert.equal(response.status, 200);
+  return (await response.json()) as DeliveryJson;
+}
+
+test("a receiver that fails twice then succeeds gets exactly 3 attempts, each logged", async () => {
+  const r = await receiver((_req, index) => (index < 2 ? { status: 500, body: `boom ${index}` } : { status: 200, body: "ok" }));
+  const sub = await subscribe(hub, r.url);
+  const event = ticketCreated();
+  await postEvent(hub, event);
+  const id = `${String(event["id"])}.${sub.id}`;
+  const done = await eventually(async () => {
+    const d = await delivery(id);
+    return d.status === "delivered" ? d : undefined;
+  }, 5000, "delivered after retries");
+  await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may arrive
+  assert.equal(r.received.length, 3);
+  assert.equal(done.attempts, 3);
+  assert.deepEqual(done.attemptLog?.map((a) => a.statusCode), [500, 500, 200]);
+  assert.equal(done.attemptLog?.[0]?.responseBody, "boom 0");
+  // The webhook-id is the event id on every attempt, so receivers can dedupe.
+  assert.deepEqual(new Set(r.received.map((req) => req.headers["webhook-id"])), new Set([event["id"]]));
+  for (const request of r.received) verify(sub.secret, request);
+});
+
+test("one that always fails ends as a dead letter; replay delivers once it recovers", async () => {
+  let healthy = false;
+  const r = await receiver(() => (healthy ? { status: 204 } : { status: 503 }));
+  const sub = await subscribe(hub, r.url);
+  const event = ticketCreated();
+  await postEvent(hub, event);
+  const id = `${String(event["id"])}.${sub.id}`;
+  const dead = await eventually(async () => {
+    const d = await delivery(id);
+    return d.status === "failed" ? d : undefined;
+  }, 5000, "dead letter");
+  assert.equal(dead.attempts, 4, "first try plus one per schedule item (3)");
+
+  const listed = await hub.request(`/v1/deliveries?status=failed&subscription=${sub.id}`);
+  assert.equal(listed.status, 200);
+  const page = (await listed.json()) as { items: DeliveryJson[] };
+  assert.deepEqual(page.items.map((d) => d.id), [id]);
+
+  healthy = true;
+  const replay = await hub.request(`/v1/deliveries/${id}/replay`, { method: "POST" });
+  assert.equal(replay.status, 202);
+  await eventually(async () => (await delivery(id)).status === "delivered", 5000, "replayed delivery");
+  assert.equal(r.received.filter((req) => req.headers["webhook-id"] === event["id"]).length, 5);
+  const after = await hub.request(`/v1/deliveries?subscription=${sub.id}`);
+  assert.deepEqual(((await after.json()) as { items: unknown[] }).items, []);
+
+  const again = await hub.request(`/v1/deliveries/${id}/replay`, { method: "POST" });
+  assert.equal(again.status, 409);
+});
+
+test("bulk replay of a subscription's dead letters since a time", async () => {
+  let healthy = false;
+  const r = await receiver(() => ({ status: healthy ? 200 : 500 }));
+  const sub = await subscribe(hub, r.url);
+  const since = new Date(Date.now() - 1000).toISOString();
+  const events = [ticketCreated(), ticketCreated(), ticketCreated()];
+  for (const event of events) await postEvent(hub, event);
+  await eventually(async () => {
+    const response = await hub.request(`/v1/deliveries?subscription=${sub.id}&limit=2`);
+    const page = (await response.json()) as { items: unknown[]; nextCursor?: string };
+    if (page.items.length < 2 || !page.nextCursor) return undefined;
+    const next = await hub.request(`/v1/deliveries?subscription=${sub.id}&limit=2&cursor=${page.nextCursor}`);
+    return ((await next.json()) as { items: unknown[] }).items.length === 1;
+  }, 5000, "three dead letters, two pages");
+  healthy = true;
+  const replay = await hub.request(`/v1/subscriptions/${sub.id}/replay`, { method: "POST", json: { since } });
+  assert.equal(replay.status, 202);
+  assert.deepEqual(await replay.json(), { replayed: 3 });
+  await eventually(() => r.received.filter((req) => req.headers["webhook-id"] && true).length === 4 * 3 + 3, 5000, "replays received");
+});
+
+test("410 Gone disables the subscription and emits kefu.subscription.disabled to its watchers", async () => {
+  const gone = await receiver(() => ({ status: 410 }));
+  const watcher = await receiver(() => ({ status: 204 }));
+  const sub = await subscribe(hub, gone.url, { events: ["ticket.*"] });
+  const watch = await subscribe(hub, watcher.url, { events: ["kefu.subscription.disabled"] });
+  await postEvent(hub, ticketCreated());
+  const notice = await eventually(() => watcher.received[0], 5000, "disabled notice");
+  const body = verify(watch.secret, notice);
+  assert.equal(body.type, "kefu.subscription.disabled");
+  assert.equal(body.data["subscriptionId"], sub.id);
+  assert.equal(body.data["reason"], "gone");
+  assert.equal(gone.received.length, 1, "410 is not retried");
+  const state = await hub.request(`/v1/subscriptions/${sub.id}`);
+  assert.equal(state.status, 200);
+  const json = (await state.json()) as { enabled: boolean; disabledReason: string };
+  assert.equal(json.enabled, false);
+  assert.equal(json.disabledReason, "gone");
+
+  // A disabled subscription gets no new deliveries; re-enabled, it does.
+  await postEvent(hub, ticketCreated());
+  const patch = await hub.request(`/v1/subscriptions/${sub.id}`, { method: "PATCH", json: { enabled: true } });
+  assert.equal(patch.status, 200);
+  assert.equal(((await patch.json()) as { disabledReason?: string }).disabledReason, undefined);
+  assert.equal(gone.received.length, 1);
+});
+
+test("a redirect is not followed and counts as a failure", async () => {
+  const target = await receiver(() => ({ status: 204 }));
+  const redirecting = await receiver(() => ({ status: 307, headers: { location: `${target.url}/elsewhere` } }));
+  const sub = await subscribe(hub, redirecting.url);
+  const event = ticketCreated();
+  await postEvent(hub, event);
+  const id = `${String(event["id"])}.${sub.id}`;
+  const dead = await eventually(async () => {
+    const d = await delivery(id);
+    return d.status === "failed" ? d : undefined;
+  }, 5000, "dead letter after redirects");
+  assert.equal(dead.lastStatusCode, 307);
+  assert.match(dead.attemptLog?.[0]?.error ?? "", /redirect .* not followed/);
+  assert.equal(target.received.length, 0);
+});
+
+test("429 with Retry-After waits that long before the next attempt", async () => {
+  const r = await receiver((_req, index) => (index === 0 ? { status: 429, headers: { "retry-after": "1" } } : { status: 204 }));
+  await subscribe(hub, r.url);
+  await postEvent(hub, ticketCreated());
+  await eventually(() => r.received.length === 2, 5000, "second attempt");
+  const [first, second] = r.received;
+  assert.ok(first && second);
+  assert.ok(second.at - first.at >= 950, `second attempt after ${second.at - first.at} ms, expected ≥ 1 s`);
+});

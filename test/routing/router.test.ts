@@ -89,7 +89,7 @@ test("a crm fact whose plugin never answers yields a degraded decision within th
   assert.ok(elapsed < 1000, `took ${elapsed} ms`);
   assert.ok(elapsed >= 140, `the deadline was honoured (${elapsed} ms)`);
   assert.equal(decision.degraded, true);
-  assert.deepEqual(decision.matchedRules, ["pumps-eu"], "platinum fallback 'standard' did not match; routing went on");
+  assert.deepEqual(decision.matchedRules, ["pumps-eu"], "platinum fallback 'regular' did not match; routing went on");
 });
 
 test("a plugin that rejects with plugin_timeout, or no plugin at all, degrades instead of failing", async () => {

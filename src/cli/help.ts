@@ -2,6 +2,9 @@ export const HELP = `kefu-hub — connector hub between customer-service systems
 
 Usage:
   kefu-hub start            run the hub (HTTP API, Swagger UI at /docs)
+  kefu-hub rules validate <file> [--strict]
+                            check a routing ruleset offline (schema, facts, operators,
+                            shadowed rules); exit 1 on an error
   kefu-hub --help           this text
 
 Configuration comes from the environment (PORT, REDIS_URL, KEFU_*) and an optional JSON file

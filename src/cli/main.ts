@@ -9,6 +9,10 @@ async function main(argv: readonly string[]): Promise<number> {
       await start({ env: process.env });
       return -1; // keeps running until a signal
     }
+    case "rules": {
+      const { runRulesCommand } = await import("./rules-command.ts");
+      return runRulesCommand(argv.slice(1), process.stdout, process.stderr);
+    }
     case undefined:
     case "help":
     case "--help":

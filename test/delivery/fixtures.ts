@@ -9,6 +9,7 @@ export const FAST: Partial<HubConfig> = {
   deliveryRetrySchedule: "50ms,50ms,50ms",
   deliveryTimeoutMs: 2000,
   eventsOutboxClaimMs: 1000,
+  shutdownGraceMs: 1000,
 };
 
 export function startDeliveryHub(overrides: Partial<HubConfig> = {}): Promise<TestHub> {

@@ -29,6 +29,7 @@ export interface Receiver {
 /** A real webhook receiver on loopback; `answer` decides each response (default 204). */
 export async function startReceiver(answer: (request: Received, index: number) => Answer | Promise<Answer> = () => ({ status: 204 })): Promise<Receiver> {
   const received: Received[] = [];
+  const timers = new Set<NodeJS.Timeout>();
   let connections = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -38,7 +39,15 @@ export async function startReceiver(answer: (request: Received, index: number) =
       const index = received.push(request) - 1;
       void (async () => {
         const { status, headers = {}, body = "", delayMs = 0 } = await answer(request, index);
-        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (delayMs > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              resolve();
+            }, delayMs);
+            timers.add(timer);
+          });
+        }
         if (res.destroyed) return;
         res.writeHead(status, headers).end(body);
       })();
@@ -52,6 +61,7 @@ export async function startReceiver(answer: (request: Received, index: number) =
     received,
     connections: () => connections,
     async close() {
+      for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

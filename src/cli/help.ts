@@ -2,6 +2,8 @@ export const HELP = `kefu-hub — connector hub between customer-service systems
 
 Usage:
   kefu-hub start            run the hub (HTTP API, Swagger UI at /docs)
+  kefu-hub worker           run only the event fan-out and webhook delivery workers, to scale
+                            them out over machines sharing the hubs' Redis (REDIS_URL)
   kefu-hub rules validate <file> [--strict]
                             check a routing ruleset offline (schema, facts, operators,
                             shadowed rules); exit 1 on an error

@@ -9,6 +9,11 @@ async function main(argv: readonly string[]): Promise<number> {
       await start({ env: process.env });
       return -1; // keeps running until a signal
     }
+    case "worker": {
+      const { runWorker } = await import("../delivery/worker-process.ts");
+      await runWorker({ env: process.env });
+      return -1; // keeps running until a signal
+    }
     case "rules": {
       const { runRulesCommand } = await import("./rules-command.ts");
       return runRulesCommand(argv.slice(1), process.stdout, process.stderr);

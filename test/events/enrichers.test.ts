@@ -45,10 +45,11 @@ const broken: EventEnricher = async (event) => {
 before(async () => {
   const schemas = createSchemaRegistry(hubPaths().schemas);
   const config = loadConfig({ env: {}, schemas, overrides: { ...FAST, redisPrefix: prefix, redisUrl: TEST_REDIS_URL, logLevel: "silent" } });
-  redis = createRedisFactory(TEST_REDIS_URL);
+  const logger = createLogger({ level: "silent", format: "json", isTty: false });
+  redis = createRedisFactory(TEST_REDIS_URL, logger);
   webhooks = createWebhooks({
     config,
-    logger: createLogger({ level: "silent", format: "json", isTty: false }),
+    logger,
     schemas,
     redis,
     registry: new Registry(),

@@ -65,7 +65,7 @@ const VALUE_SHAPES: Readonly<Record<string, { check: (value: unknown) => boolean
   in: { check: Array.isArray, expected: "an array" },
   notIn: { check: Array.isArray, expected: "an array" },
   between: { check: (v) => Array.isArray(v) && v.length === 2 && v.every((n) => typeof n === "number"), expected: "[min, max] numbers" },
-  matches: { check: (v) => typeof v === "string" && safeRegExp(v) !== null, expected: "a valid regular expression" },
+  matches: { check: (v) => typeof v === "string" && safeRegExp(v) !== null, expected: "a valid regular expression of at most 500 characters without nested quantifiers such as (a+)+" },
   containsText: { check: (v) => typeof v === "string" || (Array.isArray(v) && v.every((s) => typeof s === "string")), expected: "a string or an array of strings" },
   startsWith: { check: (v) => typeof v === "string", expected: "a string" },
 };

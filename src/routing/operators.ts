@@ -37,7 +37,8 @@ export function createEngine(rules: RuleProperties[] = [], options: EngineOption
   });
   engine.addOperator<unknown, unknown>("matches", (fact, value) => {
     const regex = typeof value === "string" ? pattern(value) : null;
-    return typeof fact === "string" && regex !== null && regex.test(fact);
+    // Bounded input keeps a costly expression from holding the event loop on a huge text.
+    return typeof fact === "string" && regex !== null && regex.test(fact.slice(0, MATCH_INPUT_LIMIT));
   });
   engine.addOperator<unknown, unknown>("startsWith", (fact, value) => isString(fact) && isString(value) && (fact as string).startsWith(value as string));
   engine.addOperator<unknown, unknown>("between", (fact, value) => {
@@ -56,8 +57,20 @@ export function operatorLookup(engine: Engine): (name: string) => OperatorLike |
   return (name) => map.get(name);
 }
 
-/** Case-insensitive regular expression, or null when the source does not compile. */
+/** `matches` looks at this many characters of the text at most. */
+export const MATCH_INPUT_LIMIT = 2000;
+
+// A quantified group that itself contains a quantifier — `(a+)+`, `(\w*x)*`, `(a|b+){2,}` — is the
+// shape of catastrophic backtracking. Rulesets come from admins, but a `read` key can dry-run a
+// candidate, so such expressions are refused rather than trusted.
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
+
+/**
+ * Case-insensitive regular expression, or null when the source does not compile, is longer than
+ * 500 characters, or nests quantifiers.
+ */
 export function safeRegExp(source: string): RegExp | null {
+  if (source.length > 500 || NESTED_QUANTIFIER.test(source)) return null;
   try {
     return new RegExp(source, "iu");
   } catch {

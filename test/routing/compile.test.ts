@@ -42,13 +42,14 @@ test("unknown operators and facts are errors that name the rule and point at the
 test("duplicate names, bad operator values and fallbacks for non-plugin facts are errors", () => {
   const document = base();
   document.rules.push(rule("a", 10, [{ fact: "region", operator: "in", value: "DE" }]));
-  document.rules.push(rule("a", 10, [{ fact: "subject", operator: "matches", value: "([unclosed" }]));
+  document.rules.push(rule("a", 10, [{ fact: "subject", operator: "matches", value: "([unclosed" }, { fact: "subject", operator: "matches", value: "^(\\w+\\s?)*$" }]));
   document.rules.push({ ...rule("b", 5, [{ fact: "hourOfDay", operator: "between", value: [9] }]), fallback: { region: "DE", "customer.tier": "gold" } });
   const { errors } = checker().check(document);
   assert.deepEqual(errors.map((e) => e.pointer), [
     "/rules/0/conditions/all/0/value",
     "/rules/1/name",
     "/rules/1/conditions/all/0/value",
+    "/rules/1/conditions/all/1/value",
     "/rules/2/conditions/all/0/value",
     "/rules/2/fallback/region",
   ]);
@@ -104,6 +105,7 @@ test("operators: json-rules-engine's (with decorators) and kefu-hub's custom one
   assert.equal(run("containsText", 42, "4"), false);
   assert.equal(run("matches", "Need spare parts", "\\bspare parts?\\b"), true);
   assert.equal(run("matches", "x", "("), false);
+  assert.equal(run("matches", `${"a".repeat(40)}!`, "(a+)+$"), false, "nested quantifiers are refused, not run");
   assert.equal(run("startsWith", "SO-123", "SO-"), true);
   assert.equal(run("between", 9, [8, 18]), true);
   assert.equal(run("between", "9", [8, 18]), false);

@@ -4,9 +4,10 @@ import type { HubMetrics } from "../observability/metrics.ts";
 import { healthRoutes, type ReadinessReport } from "../observability/health-routes.ts";
 import { docsRoutes } from "./docs-routes.ts";
 import { errorHandler } from "./error-handler.ts";
+import { jsonBody } from "./json-body.ts";
+import { mountRouter } from "./mount-router.ts";
 import type { OpenApiDocument } from "./openapi-document.ts";
 import { installRequestLogger, requestContext } from "./request-context.ts";
-import { requireJsonBody } from "./require-json.ts";
 import { listRoutes, routeFallback, type RouteEntry } from "./route-table.ts";
 
 export interface HttpAppOptions {
@@ -30,11 +31,11 @@ export function createHttpApp(options: HttpAppOptions): Express {
   installRequestLogger(app.request, options.logger);
 
   app.use(requestContext({ logger: options.logger, httpDuration: options.metrics.httpDuration, isDraining: options.isDraining }));
-  app.use(requireJsonBody());
-  app.use(express.json({ limit: options.bodyLimit, type: ["application/json", "application/*+json"] }));
-  app.use(healthRoutes({ readiness: options.readiness, metrics: options.metrics.registry }));
+  app.use(jsonBody(options.bodyLimit));
+  mountRouter(app, healthRoutes({ readiness: options.readiness, metrics: options.metrics.registry }));
+  for (const router of options.routers) mountRouter(app, router);
+  // Last: its static-file middleware is entered by every request that reaches it.
   app.use(docsRoutes(options.openapi));
-  for (const router of options.routers) app.use(router);
 
   let routes: RouteEntry[] | undefined;
   app.use(routeFallback(() => (routes ??= listRoutes(app))));

@@ -130,19 +130,18 @@ export function createOrderContextService(options: OrderContextOptions): OrderCo
 type Results = { [P in PartName]?: PartOutcome<P> };
 
 function assemble(orderId: string, wanted: ReadonlySet<PartName>, results: Results): OrderContext {
-  const context: OrderContext = { orderId, degraded: [], sources: {} };
+  // Built in the order a person reads it: the parts first, then what went wrong and where each came from.
+  const parts: Partial<Record<PartName, unknown>> = {};
+  const degraded: DegradedPart[] = [];
+  const sources: OrderContext["sources"] = {};
   for (const part of PART_NAMES) {
     const outcome = results[part];
     if (!wanted.has(part) || !outcome) continue;
-    context.sources[part] = outcome.source;
-    if (outcome.ok) {
-      (context as unknown as Record<PartName, unknown>)[part] = outcome.value;
-    } else {
-      (context as unknown as Record<PartName, unknown>)[part] = null;
-      context.degraded.push({ part, reason: outcome.reason });
-    }
+    sources[part] = outcome.source;
+    parts[part] = outcome.ok ? outcome.value : null;
+    if (!outcome.ok) degraded.push({ part, reason: outcome.reason });
   }
-  return context;
+  return { orderId, ...parts, degraded, sources } as OrderContext;
 }
 
 /** The customer could not be looked up because the order that names it is missing. */

@@ -15,6 +15,7 @@ const RATE = 500; // events/s for the latency runs
 const LATENCY_SECONDS = 6;
 const BURST = 5000; // events for the throughput runs
 const CONCURRENCY = 64;
+const WARM_UP = 500;
 const KEY = "bench-admin-key-000001";
 
 interface Row {
@@ -85,12 +86,17 @@ async function burst(count: number, concurrency: number, send: (i: number) => Pr
 }
 
 async function measure(name: string, ids: (i: number) => string, arrivals: Map<string, number>, send: (i: number) => Promise<unknown>): Promise<Row> {
+  // Warm-up (JIT, connections, lazily built parts), not counted: steady state is what is compared.
+  const warmUp = WARM_UP;
+  await burst(warmUp, 8, (i) => send(i));
+  await waitFor(() => Array.from({ length: warmUp }, (_, i) => ids(i)).every((id) => arrivals.has(id)), 30_000, `${name} warm-up`);
+  const base = warmUp;
   const count = RATE * LATENCY_SECONDS;
-  const sentAt = await paced(count, RATE, send);
-  await waitFor(() => Array.from({ length: count }, (_, i) => ids(i)).every((id) => arrivals.has(id)), 30_000, `${name} latency run`);
-  const latencies = sentAt.map((at, i) => (arrivals.get(ids(i)) ?? NaN) - at).sort((a, b) => a - b);
+  const sentAt = await paced(count, RATE, (i) => send(base + i));
+  await waitFor(() => Array.from({ length: count }, (_, i) => ids(base + i)).every((id) => arrivals.has(id)), 30_000, `${name} latency run`);
+  const latencies = sentAt.map((at, i) => (arrivals.get(ids(base + i)) ?? NaN) - at).sort((a, b) => a - b);
 
-  const offset = count;
+  const offset = base + count;
   const started = performance.now();
   await burst(BURST, CONCURRENCY, (i) => send(offset + i));
   await waitFor(() => Array.from({ length: BURST }, (_, i) => ids(offset + i)).every((id) => arrivals.has(id)), 60_000, `${name} throughput run`);

@@ -57,9 +57,9 @@ export function createFanOut({ redis, queue, subscriptions, deliveries, eventKey
         }
         if (created.length > 0) pipeline.expire(eventKeys.eventDeliveries(event.id), retentionSeconds);
       }
-      // Records first, so that the worker always finds the delivery it updates.
-      await execPipeline(pipeline);
-      if (jobs.length > 0) await queue.addBulk(jobs);
+      // Both at once: a worker that records an attempt before the record's creation lands is fine,
+      // since creation never overwrites a status (HSETNX).
+      await Promise.all([execPipeline(pipeline), jobs.length > 0 ? queue.addBulk(jobs) : undefined]);
       return jobs.length;
     },
     async requeue(data, jobId) {

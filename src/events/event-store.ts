@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { EventKeys } from "./event-keys.ts";
+import { execPipeline } from "./exec-pipeline.ts";
 import type { HubEvent } from "./hub-event.ts";
 
 /** What is kept per accepted event. */
@@ -27,8 +28,11 @@ export interface EventStore {
    */
   accept(event: HubEvent, only?: string): Promise<{ duplicate: boolean; stored: StoredEvent }>;
   get(id: string): Promise<StoredEvent | undefined>;
-  /** The record that owns an outbox entry: creates it when the accepting process died before writing it. */
-  claim(entry: StoredEvent): Promise<"owner" | "duplicate">;
+  /**
+   * For each outbox entry, whether it owns its event record (one round trip in the usual case);
+   * creates the record when the accepting process died before writing it.
+   */
+  claimMany(entries: readonly StoredEvent[]): Promise<boolean[]>;
   /** Replaces the event after enrichment, keeping the record's expiry. */
   update(stored: StoredEvent): Promise<void>;
 }
@@ -56,10 +60,18 @@ export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: n
       return existing?.token === stored.token ? { duplicate: false, stored } : { duplicate: true, stored: existing ?? stored };
     },
     get,
-    async claim(entry) {
-      const set = await redis.set(keys.event(entry.event.id), JSON.stringify(entry), "EX", dedupeSeconds, "NX");
-      if (set === "OK") return "owner";
-      return (await get(entry.event.id))?.token === entry.token ? "owner" : "duplicate";
+    async claimMany(entries) {
+      const pipeline = redis.pipeline();
+      for (const entry of entries) pipeline.get(keys.event(entry.event.id));
+      const records = await execPipeline(pipeline);
+      return Promise.all(
+        entries.map(async (entry, index) => {
+          const raw = records[index];
+          if (typeof raw === "string") return (JSON.parse(raw) as StoredEvent).token === entry.token;
+          const set = await redis.set(keys.event(entry.event.id), JSON.stringify(entry), "EX", dedupeSeconds, "NX");
+          return set === "OK" || (await get(entry.event.id))?.token === entry.token;
+        }),
+      );
     },
     async update(stored) {
       await redis.set(keys.event(stored.event.id), JSON.stringify(stored), "KEEPTTL");

@@ -21,6 +21,8 @@ export interface OutboxConsumerOptions {
   logger: Logger;
   /** Entries per read. @defaultValue 200 */
   batchSize?: number;
+  /** Batches fanned out at once. @defaultValue 4 */
+  maxInFlight?: number;
 }
 
 export interface OutboxConsumer {
@@ -39,7 +41,7 @@ interface RawEntry {
  * after `claimMs`, and job ids `{eventId}.{subscriptionId}` keep the redone fan-out from doubling.
  */
 export function createOutboxConsumer(options: OutboxConsumerOptions): OutboxConsumer {
-  const { blocking, redis, keys, store, enrichers, fanOut, claimMs, logger, batchSize = 200 } = options;
+  const { blocking, redis, keys, store, enrichers, fanOut, claimMs, logger, batchSize = 200, maxInFlight = 4 } = options;
   const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   let running = false;
   let loop: Promise<void> | undefined;
@@ -59,21 +61,34 @@ export function createOutboxConsumer(options: OutboxConsumerOptions): OutboxCons
   };
 
   const handle = async (entries: RawEntry[]): Promise<void> => {
-    const owned: StoredEvent[] = [];
-    await Promise.all(
-      entries.map(async ({ json }) => {
-        if (!json) return;
-        const stored = JSON.parse(json) as StoredEvent;
-        if ((await store.claim(stored)) !== "owner") return;
-        const event = await enrich(stored.event);
-        const enriched = { ...stored, event };
-        if (event !== stored.event) await store.update(enriched);
-        owned.push(enriched);
-      }),
+    const parsed = entries.flatMap(({ json }) => (json ? [JSON.parse(json) as StoredEvent] : []));
+    const owners = await store.claimMany(parsed);
+    const owned = await Promise.all(
+      parsed
+        .filter((_, index) => owners[index])
+        .map(async (stored) => {
+          const event = await enrich(stored.event);
+          if (event === stored.event) return stored;
+          const enriched = { ...stored, event };
+          await store.update(enriched);
+          return enriched;
+        }),
     );
     if (owned.length > 0) await fanOut(owned);
     const ids = entries.map((entry) => entry.streamId);
     await redis.pipeline().xack(keys.outbox, OUTBOX_GROUP, ...ids).xdel(keys.outbox, ...ids).exec();
+  };
+
+  // Batches are fanned out concurrently (up to maxInFlight) so that one slow enrichment or Redis
+  // round trip does not hold the next read; a failed batch stays pending and is reclaimed.
+  const inFlight = new Set<Promise<void>>();
+  const dispatch = async (entries: RawEntry[]): Promise<void> => {
+    if (entries.length === 0) return;
+    const work: Promise<void> = handle(entries)
+      .catch((error: unknown) => logger.error({ err: error, entries: entries.length }, "outbox fan-out failed; the entries will be retried after eventsOutboxClaimMs"))
+      .finally(() => inFlight.delete(work));
+    inFlight.add(work);
+    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
   };
 
   const readOnce = async (): Promise<void> => {
@@ -83,15 +98,14 @@ export function createOutboxConsumer(options: OutboxConsumerOptions): OutboxCons
       const entries = toEntries(claimed[1]);
       if (entries.length > 0) {
         logger.warn({ entries: entries.length }, "took over outbox entries of a process that stopped");
-        await handle(entries);
+        await dispatch(entries);
       }
     }
     const blockMs = Math.max(50, Math.min(2000, Math.floor(claimMs / 2)));
     const read = (await blocking.xreadgroup("GROUP", OUTBOX_GROUP, consumer, "COUNT", batchSize, "BLOCK", blockMs, "STREAMS", keys.outbox, ">")) as
       | [string, [string, string[]][]][]
       | null;
-    const entries = toEntries(read?.[0]?.[1] ?? []);
-    if (entries.length > 0) await handle(entries);
+    await dispatch(toEntries(read?.[0]?.[1] ?? []));
   };
 
   const run = async (): Promise<void> => {
@@ -122,6 +136,7 @@ export function createOutboxConsumer(options: OutboxConsumerOptions): OutboxCons
       // Wakes the blocked read; a batch being fanned out finishes first (await loop).
       blocking.disconnect();
       await loop;
+      await Promise.allSettled([...inFlight]);
     },
   };
 }

@@ -65,7 +65,7 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
   // Run in order on every newly accepted event before fan-out (routing adds its enricher here).
   const enrichers: EventEnricher[] = [routing.enricher];
   // Told of every newly accepted event once it is stored (order context adds one here).
-  const observers: EventObserver[] = [];
+  const observers: EventObserver[] = [context.observer];
   const webhooks = await createWebhookModules({ config, logger, schemas, redis, registry: metrics.registry, auth, validation, enrichers, observers });
   const modules: HubModule[] = [
     { name: "whoami", router: whoamiRoutes(auth) },

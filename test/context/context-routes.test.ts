@@ -110,3 +110,20 @@ test("breaker states show in GET /v1/plugins and /metrics, with the context metr
   assert.match(metrics, /kefu_context_duration_seconds_count\{outcome="complete"\} \d+/);
   assert.match(metrics, /kefu_context_duration_seconds_count\{outcome="not_found"\} \d+/);
 });
+
+test("an accepted order.updated event drops the order's cached parts", async () => {
+  const orderId = hub.demo.orderIds()[9]!;
+  await context(`/v1/orders/${orderId}/context`);
+  assert.equal((await context(`/v1/orders/${orderId}/context`)).sources.order?.cache, "hit");
+  const res = await hub.request("/v1/events", {
+    method: "POST",
+    scope: "ingest",
+    json: { type: "order.updated", occurredAt: new Date().toISOString(), source: "shop-backend", data: { orderId, status: "refunded" } },
+  });
+  assert.equal(res.status, 202, await res.clone().text());
+  const after = await context(`/v1/orders/${orderId}/context`);
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(after.sources).map(([part, s]) => [part, s.cache])),
+    { order: "miss", payments: "miss", shipments: "miss", customer: "hit" },
+  );
+});

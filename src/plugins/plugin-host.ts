@@ -10,7 +10,7 @@ import { PLUGIN_METHODS, type PluginCallOptions, type PluginCaller, type PluginK
 import { preparePlugin, type PluginManifest, type PluginSettings } from "./plugin-loader.ts";
 import { PluginStats } from "./plugin-stats.ts";
 import { watchPlugins } from "./plugin-watcher.ts";
-import { RunnerClient } from "./runner-client.ts";
+import { RunnerClient, type RunnerSend } from "./runner-client.ts";
 import type { FakeRoute, FromRunner, LoadSpec, RunnerInit } from "./runner/protocol.ts";
 
 export type PluginState = "ready" | "failed" | "reloading";
@@ -102,7 +102,7 @@ export class PluginHost implements PluginCaller {
     this.#runner = new RunnerClient({
       logger: options.logger,
       init: options.runner,
-      onRestart: () => this.#reloadIntoRunner(),
+      onRestart: (send) => this.#reloadIntoRunner(send),
       onEvent: (message) => this.#onRunnerEvent(message),
     });
   }
@@ -203,14 +203,14 @@ export class PluginHost implements PluginCaller {
   }
 
   /** After a runner restart: the current version of every plugin goes into the new runner. */
-  async #reloadIntoRunner(): Promise<void> {
+  async #reloadIntoRunner(send: RunnerSend): Promise<void> {
     await Promise.all(
       [...this.#records.values()].map(async (record) => {
         if (!record.active) return;
         this.#restartsTotal.inc({ plugin: record.name, reason: "runner_crash" });
         record.restarts++;
         try {
-          await this.#runner.request({ t: "load", spec: record.active.spec }, 10_000);
+          await send({ t: "load", spec: record.active.spec }, 10_000);
         } catch (error) {
           record.lastError = { message: `reload after a runner restart failed: ${(error as Error).message}`, at: new Date().toISOString() };
         }

@@ -5,6 +5,8 @@ import type { FromRunner, RunnerError, RunnerInit, ToRunner } from "./runner/pro
 /** Distributes `Omit` over the union, so that each message keeps its own fields. */
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 
+export type RunnerSend = (message: WithoutId<ToRunner>, backstopMs: number) => Promise<string>;
+
 export class RunnerReplyError extends Error {
   override name = "RunnerReplyError";
   readonly error: RunnerError;
@@ -17,8 +19,11 @@ export class RunnerReplyError extends Error {
 export interface RunnerClientOptions {
   logger: Logger;
   init: RunnerInit;
-  /** Called after a restarted runner is up, before calls resume: reload the plugins into it. */
-  onRestart(): Promise<void>;
+  /**
+   * Called after a restarted runner is up, before calls resume: reload the plugins into it with
+   * `send` (plain `request` would wait for this very restart to finish).
+   */
+  onRestart(send: RunnerSend): Promise<void>;
   /** Logs and isolate replacements reported by the runner. */
   onEvent(message: Extract<FromRunner, { t: "log" | "restarted" }>): void;
   /** @defaultValue runner/runner-main.ts beside this file */
@@ -71,11 +76,23 @@ export class RunnerClient {
     return this.#child !== undefined && this.#child.connected;
   }
 
-  /** Sends a message and waits for its reply; `backstopMs` bounds the wait should the runner hang. */
+  /** Sends a message and waits for its reply; `backstopMs` bounds the wait should the runner hang or be restarting. */
   async request(message: WithoutId<ToRunner>, backstopMs: number): Promise<string> {
-    await this.ready();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new RunnerReplyError({ kind: "unavailable", message: `the plugin runner is restarting and was not back within ${backstopMs} ms` })), backstopMs);
+    });
+    try {
+      await Promise.race([this.ready(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.#send(message, backstopMs);
+  }
+
+  #send(message: WithoutId<ToRunner>, backstopMs: number): Promise<string> {
     const child = this.#child;
-    if (!child?.connected) throw new RunnerReplyError({ kind: "unavailable", message: "the plugin runner is not running" });
+    if (!child?.connected) return Promise.reject(new RunnerReplyError({ kind: "unavailable", message: "the plugin runner is not running" }));
     const id = this.#nextId++;
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -88,6 +105,7 @@ export class RunnerClient {
   }
 
   async #spawn(): Promise<void> {
+    if (this.#closed) throw new Error("the plugin host is closed");
     const entry = this.#options.entry ?? new URL("./runner/runner-main.ts", import.meta.url);
     const child = fork(entry, [JSON.stringify(this.#options.init)], {
       execPath: process.execPath,
@@ -97,10 +115,22 @@ export class RunnerClient {
       serialization: "json",
     });
     this.#child = child;
+    // Neither the process nor its channel keeps the API process alive by itself: a hub that is
+    // dropped without close() must not hang its process; calls in flight hold a timer instead.
+    child.unref();
+    child.channel?.unref();
     await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null): void => reject(new Error(`the plugin runner exited while starting (code ${code}, signal ${signal})`));
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error("the plugin runner did not start within 15 s"));
+      }, 15_000);
+      const onExit = (code: number | null, signal: string | null): void => {
+        clearTimeout(timer);
+        reject(new Error(`the plugin runner exited while starting (code ${code}, signal ${signal})`));
+      };
       child.once("exit", onExit);
       child.once("message", () => {
+        clearTimeout(timer);
         child.off("exit", onExit);
         resolve();
       });
@@ -142,7 +172,7 @@ export class RunnerClient {
     const delayMs = Math.min(5000, 100 * 2 ** this.#crashes++);
     this.#ready = new Promise<void>((resolve) => setTimeout(resolve, delayMs))
       .then(() => this.#spawn())
-      .then(() => this.#options.onRestart());
+      .then(() => this.#options.onRestart((message, backstopMs) => this.#send(message, backstopMs)));
     this.#ready.catch((error: unknown) => {
       this.#options.logger.error({ err: error }, "plugin runner failed to restart; trying again");
       if (!this.#closed) this.#scheduleRestart();

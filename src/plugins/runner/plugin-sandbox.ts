@@ -126,7 +126,8 @@ export class PluginSandbox {
       return new RunnerCallError("memory", `exceeded its memory limit of ${this.spec.memoryMb} MB; its isolate was replaced`);
     }
     if (/timed out/i.test(message)) return new RunnerCallError("timeout", `did not answer within ${timeoutMs} ms (stopped after ${Math.round(elapsedMs)} ms)`);
-    return new RunnerCallError("unavailable", `the sandbox failed: ${message}`);
+    // e.g. a promise the plugin left rejected without a handler: isolated-vm fails the call with it.
+    return new RunnerCallError("error", message);
   }
 
   /** After a deadline: an isolate that cannot answer a trivial eval is stuck in a loop, so it is replaced. */

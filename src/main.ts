@@ -8,6 +8,7 @@ import type { HubConfig } from "./config/config.ts";
 import { ConfigError, loadConfig } from "./config/load-config.ts";
 import { createLogger } from "./observability/logger.ts";
 import { hubPaths } from "./paths.ts";
+import { startDemoIfEnabled } from "./plugins/demo-launch.ts";
 import { checkEvictionPolicy } from "./redis/check-eviction-policy.ts";
 import { createRedisFactory } from "./redis/redis-factory.ts";
 import { RedisUnavailableError, resolveRedis, type ResolvedRedis } from "./redis/resolve-redis.ts";
@@ -44,6 +45,7 @@ export async function start({ env, workDir = resolve(".kefu-hub") }: StartOption
     process.exit(1);
   }
   const redis = createRedisFactory(redisServer.url, logger);
+  const demo = await startDemoIfEnabled(config, logger, paths.root);
   const hub = await createHub({ config, logger, schemas, redis, paths });
   const probe = redis.create("startup-check");
   await checkEvictionPolicy(probe, logger);
@@ -56,7 +58,10 @@ export async function start({ env, workDir = resolve(".kefu-hub") }: StartOption
   const shown = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   logger.info({ redis: redisServer.origin }, `kefu-hub listening on http://${shown}:${port} — Swagger UI at http://${shown}:${port}/docs`);
 
-  stopOnSignals({ server, hub, logger, graceMs: config.shutdownGraceMs, stopRedis: () => redisServer.stop() });
+  stopOnSignals({ server, hub, logger, graceMs: config.shutdownGraceMs, stopRedis: async () => {
+    await demo?.close();
+    await redisServer.stop();
+  } });
 }
 
 interface StopOptions {

@@ -1,0 +1,34 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Logger } from "pino";
+import type { HubConfig } from "../config/config.ts";
+
+const DEMO_PLUGINS = ["demo-orders", "demo-payments", "demo-logistics", "demo-crm"];
+
+export interface RunningDemo {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `kefu-hub start` on a fresh clone: when demo plugins are loaded (and `demoBusinessSystem` is
+ * on), start the demo business system and point every demo plugin without an explicit `baseUrl`
+ * at it. Changes `config.plugins` in place, before the plugin host reads it.
+ */
+export async function startDemoIfEnabled(config: HubConfig, logger: Logger, hubRoot: string): Promise<RunningDemo | undefined> {
+  if (!config.demoBusinessSystem) return undefined;
+  const pluginsDir = resolve(config.pluginsDir);
+  const enabled = DEMO_PLUGINS.filter((name) => existsSync(join(pluginsDir, name, "plugin.json")) && config.plugins[name]?.enabled !== false);
+  const serverFile = join(hubRoot, "plugins", "demo-business-system", "server.ts");
+  if (enabled.length === 0 || !existsSync(serverFile)) return undefined;
+  const module = (await import(pathToFileURL(serverFile).href)) as typeof import("../../plugins/demo-business-system/server.ts");
+  const demo = await module.startDemoBusinessSystem({ port: config.demoBusinessSystemPort, host: "127.0.0.1" });
+  for (const name of enabled) {
+    const settings = config.plugins[name] ?? {};
+    if (settings.config?.["baseUrl"] !== undefined) continue;
+    config.plugins[name] = { ...settings, config: { ...settings.config, baseUrl: demo.url } };
+  }
+  logger.info({ url: demo.url, plugins: enabled }, `demo business system listening on ${demo.url} (KEFU_DEMO_BUSINESS_SYSTEM=false turns it off); try POST /v1/plugins/demo-orders/invoke with {"method":"getOrder","input":{"orderId":"SO-100001"}}`);
+  return demo;
+}

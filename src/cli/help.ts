@@ -7,6 +7,11 @@ Usage:
   kefu-hub rules validate <file> [--strict]
                             check a routing ruleset offline (schema, facts, operators,
                             shadowed rules); exit 1 on an error
+  kefu-hub plugin new <name> --kind <orders|payments|logistics|crm|transform> [--dir plugins]
+                            scaffold a plugin folder: plugin.json, index.ts, cases.json
+  kefu-hub plugin test <folder> [--cases <file>] [--verbose]
+                            run a plugin in the real sandbox against its recorded cases
+                            (fake upstream answers); exit 1 when a case fails
   kefu-hub --help           this text
 
 Configuration comes from the environment (PORT, REDIS_URL, KEFU_*) and an optional JSON file

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Logger } from "pino";
+import type { startDemoBusinessSystem } from "../../plugins/demo-business-system/server.ts";
 import type { HubConfig } from "../config/config.ts";
 
 const DEMO_PLUGINS = ["demo-orders", "demo-payments", "demo-logistics", "demo-crm"];
@@ -22,7 +23,8 @@ export async function startDemoIfEnabled(config: HubConfig, logger: Logger, hubR
   const enabled = DEMO_PLUGINS.filter((name) => existsSync(join(pluginsDir, name, "plugin.json")) && config.plugins[name]?.enabled !== false);
   const serverFile = join(hubRoot, "plugins", "demo-business-system", "server.ts");
   if (enabled.length === 0 || !existsSync(serverFile)) return undefined;
-  const module = (await import(pathToFileURL(serverFile).href)) as typeof import("../../plugins/demo-business-system/server.ts");
+  // Imported by path at run time: the demo is an example beside the hub, not a part of it.
+  const module = (await import(pathToFileURL(serverFile).href)) as { startDemoBusinessSystem: typeof startDemoBusinessSystem };
   const demo = await module.startDemoBusinessSystem({ port: config.demoBusinessSystemPort, host: "127.0.0.1" });
   for (const name of enabled) {
     const settings = config.plugins[name] ?? {};

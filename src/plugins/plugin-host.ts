@@ -47,6 +47,8 @@ export interface PluginHostOptions {
   watch?: boolean;
   /** @defaultValue 300 */
   watchDebounceMs?: number;
+  /** Load only these folders (`kefu-hub plugin test`). @defaultValue every folder with a plugin.json */
+  only?: readonly string[];
 }
 
 interface Version {
@@ -128,7 +130,7 @@ export class PluginHost implements PluginCaller {
     }
     const names: string[] = [];
     for (const entry of readdirSync(this.#options.dir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
+      if (!entry.isDirectory() || (this.#options.only && !this.#options.only.includes(entry.name))) continue;
       if (!existsSync(join(this.#options.dir, entry.name, "plugin.json"))) {
         this.#options.logger.debug({ folder: entry.name }, "skipping a folder without plugin.json");
       } else if (this.#options.settings?.[entry.name]?.enabled === false) {

@@ -51,7 +51,8 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
   const prefix = config.redisPrefix;
   const dKeys = deliveryKeys(prefix);
   const eKeys = eventKeys(prefix);
-  const main = redis.create("webhooks");
+  // Auto-pipelining: the many small commands of concurrent deliveries leave in one write per tick.
+  const main = redis.create("webhooks", { enableAutoPipelining: true });
   // BullMQ needs maxRetriesPerRequest: null on the connections its worker blocks on.
   const queueConnection = redis.create("delivery-queue", { maxRetriesPerRequest: null });
   const retentionSeconds = config.eventsDedupeSeconds;

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import type { Logger } from "pino";
-import type { FromRunner, RunnerError, RunnerInit, ToRunner } from "./runner/protocol.ts";
+import { batchingSender, type FromRunner, type RunnerError, type RunnerInit, type ToRunner } from "./runner/protocol.ts";
 
 /** Distributes `Omit` over the union, so that each message keeps its own fields. */
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
@@ -43,6 +43,7 @@ interface Pending {
 export class RunnerClient {
   #options: RunnerClientOptions;
   #child: ChildProcess | undefined;
+  #post: (message: ToRunner) => void = () => {};
   #pending = new Map<number, Pending>();
   #nextId = 1;
   #ready: Promise<void> | undefined;
@@ -100,7 +101,7 @@ export class RunnerClient {
         reject(new RunnerReplyError({ kind: "timeout", message: `the plugin runner did not answer within ${backstopMs} ms` }));
       }, backstopMs);
       this.#pending.set(id, { resolve, reject, timer });
-      child.send({ ...message, id });
+      this.#post({ ...message, id });
     });
   }
 
@@ -135,7 +136,12 @@ export class RunnerClient {
         resolve();
       });
     });
-    child.on("message", (message: FromRunner) => this.#onMessage(message));
+    child.on("message", (batch: FromRunner[]) => {
+      for (const message of batch) this.#onMessage(message);
+    });
+    this.#post = batchingSender<ToRunner>((batch) => {
+      if (child.connected) child.send(batch);
+    });
     child.once("exit", (code, signal) => this.#onExit(child, code, signal));
     this.#crashes = 0;
   }

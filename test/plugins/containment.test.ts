@@ -88,7 +88,7 @@ test("a loop after an await is stopped at its deadline, its isolate is replaced,
   await eventually(() => hub.hub.plugins.info("f-hostile").restarts > before, 5000, "the stuck isolate to be replaced");
   assert.deepEqual(await order("SO-after-stuck"), { ...VALID_ORDER, id: "SO-after-stuck" });
   const metrics = await (await hub.request("/metrics", { scope: "none" })).text();
-  assert.match(metrics, /kefu_plugin_restarts_total\{plugin="f-hostile",reason="timeout"\} 1/);
+  assert.match(metrics, /kefu_plugin_restarts_total\{plugin="f-hostile",reason="timeout"\} [1-9]/);
 });
 
 test("awaiting a promise that never settles is stopped at the deadline; a shorter caller deadline wins", async () => {

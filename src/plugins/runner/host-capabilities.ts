@@ -118,33 +118,51 @@ async function hostFetch(payload: Record<string, unknown>, allowed: ReadonlySet<
   const timeoutMs = Math.min(spec.timeoutMs, Number(payload["timeoutMs"] ?? spec.timeoutMs) || spec.timeoutMs);
   const headers = (payload["headers"] ?? {}) as Record<string, string>;
   const body = typeof payload["body"] === "string" ? payload["body"] : undefined;
+  // undici's own timers rather than an AbortSignal per request: measurably cheaper under load.
   const response = await request(url, {
     method: method as "GET",
     headers,
     ...(body !== undefined ? { body } : {}),
     dispatcher: agent,
-    signal: AbortSignal.timeout(timeoutMs),
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
   }).catch((error: unknown) => {
-    const reason = (error as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : ((error as { code?: string }).code ?? (error as Error).message);
+    const code = (error as { code?: string }).code;
+    const reason = code === "UND_ERR_HEADERS_TIMEOUT" ? `no answer within ${timeoutMs} ms` : (code ?? (error as Error).message);
     throw new Error(`kefu.http.fetch ${method} ${url.href} failed: ${reason}`);
   });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      response.body.destroy();
-      throw new Error(`kefu.http.fetch ${method} ${url.href}: the response is larger than 1 MB`);
-    }
-    chunks.push(chunk);
-  }
+  const text = await readCapped(response.body, Number(response.headers["content-length"] ?? 0), `kefu.http.fetch ${method} ${url.href}`);
   const answerHeaders: Record<string, string> = {};
   for (const [name, value] of Object.entries(response.headers)) {
     if (value !== undefined) answerHeaders[name] = Array.isArray(value) ? value.join(", ") : value;
   }
-  const answer: FetchAnswer = { status: response.statusCode, headers: answerHeaders, body: Buffer.concat(chunks).toString("utf8") };
+  const answer: FetchAnswer = { status: response.statusCode, headers: answerHeaders, body: text };
   if (response.statusCode >= 300 && response.statusCode < 400 && answerHeaders["location"]) answer.redirectedTo = answerHeaders["location"];
   return answer;
+}
+
+/** The body as text, refusing (and destroying the stream) past {@link MAX_RESPONSE_BYTES}. */
+function readCapped(stream: NodeJS.ReadableStream & { destroy(): void }, declaredBytes: number, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (declaredBytes > MAX_RESPONSE_BYTES) {
+      stream.destroy();
+      reject(new Error(`${what}: the response is larger than 1 MB`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_RESPONSE_BYTES) {
+        stream.destroy();
+        reject(new Error(`${what}: the response is larger than 1 MB`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.once("end", () => resolve(chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)).toString("utf8") : Buffer.concat(chunks).toString("utf8")));
+    stream.once("error", (error: Error) => reject(size > MAX_RESPONSE_BYTES ? new Error(`${what}: the response is larger than 1 MB`) : error));
+  });
 }
 
 function fakeAnswer(fakes: FakeRoute[], method: string, href: string): FetchAnswer {

@@ -22,6 +22,8 @@ interface Built {
   context: ivm.Context;
   invoke: ivm.Reference<GuestInvoke>;
   methods: string[];
+  /** Why the host disposed this isolate, so that calls still on it say so. */
+  replacedFor?: "memory" | "timeout";
 }
 
 /**
@@ -103,7 +105,6 @@ export class PluginSandbox {
     const run = built.invoke.apply(undefined, [method, inputJson], {
       arguments: { copy: true },
       result: { promise: true, copy: true },
-      timeout: timeoutMs,
     });
     try {
       return await Promise.race([run, deadline]);
@@ -117,10 +118,13 @@ export class PluginSandbox {
 
   #classify(built: Built, error: unknown, timeoutMs: number, elapsedMs: number): RunnerCallError {
     if (error instanceof RunnerCallError) {
-      if (error.kind === "timeout") void this.#replaceIfStuck(built);
+      if (error.kind === "timeout") this.#replaceIfStuck(built);
       return error;
     }
     const message = (error as Error).message ?? String(error);
+    if (built.replacedFor === "timeout") {
+      return new RunnerCallError("unavailable", "its isolate was replaced because another call of this plugin was stuck past its deadline");
+    }
     if (built.isolate.isDisposed || /memory limit/i.test(message)) {
       this.#rebuild(built, "memory");
       return new RunnerCallError("memory", `exceeded its memory limit of ${this.spec.memoryMb} MB; its isolate was replaced`);
@@ -130,23 +134,39 @@ export class PluginSandbox {
     return new RunnerCallError("error", message);
   }
 
-  /** After a deadline: an isolate that cannot answer a trivial eval is stuck in a loop, so it is replaced. */
-  async #replaceIfStuck(built: Built): Promise<void> {
-    if (built.isolate.isDisposed) return;
-    let timer: NodeJS.Timeout | undefined;
-    const stuck = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), PROBE_MS)));
-    const alive = built.context.eval("0").then(() => false, () => true);
-    const isStuck = await Promise.race([alive, stuck]);
-    clearTimeout(timer);
-    if (isStuck) this.#rebuild(built, "timeout");
+  /**
+   * After a deadline: an isolate that cannot answer a trivial eval is stuck in a loop (isolated-vm's
+   * own `timeout` is not used: it costs a watchdog per call and does not cover code after an
+   * await), so it is replaced. New calls wait for the verdict instead of landing on it.
+   */
+  #replaceIfStuck(built: Built): void {
+    if (this.#disposed || this.#current !== built) return;
+    this.#built = (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), PROBE_MS)));
+      const alive = built.context.eval("0").then(() => false, () => true);
+      const isStuck = await Promise.race([alive, stuck]);
+      clearTimeout(timer);
+      if (!isStuck || this.#current !== built) return built;
+      return this.#replace(built, "timeout");
+    })();
   }
 
   #rebuild(old: Built, reason: "memory" | "timeout"): void {
+    if (this.#disposed || this.#current !== old) {
+      if (!old.isolate.isDisposed) old.isolate.dispose();
+      return; // already being rebuilt
+    }
+    this.#built = this.#replace(old, reason);
+  }
+
+  #replace(old: Built, reason: "memory" | "timeout"): Promise<Built> {
+    old.replacedFor ??= reason;
     if (!old.isolate.isDisposed) old.isolate.dispose();
-    if (this.#disposed || this.#current !== old) return; // already being rebuilt
     this.#current = undefined;
-    this.#built = this.#build();
-    this.#built.then(() => this.#onRebuilt(reason), () => {});
+    const next = this.#build();
+    next.then(() => this.#onRebuilt(reason), () => {});
+    return next;
   }
 
   dispose(): void {

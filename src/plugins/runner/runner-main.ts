@@ -6,12 +6,12 @@
 import { Agent } from "undici";
 import { createCache, LOG_LEVELS, type RunnerServices } from "./host-capabilities.ts";
 import { PluginSandbox, RunnerCallError } from "./plugin-sandbox.ts";
-import type { FromRunner, RunnerInit, ToRunner } from "./protocol.ts";
+import { batchingSender, type FromRunner, type RunnerInit, type ToRunner } from "./protocol.ts";
 
 const init = JSON.parse(process.argv[2] ?? "{}") as RunnerInit;
-const send = (message: FromRunner): void => {
-  if (process.connected) process.send?.(message);
-};
+const send = batchingSender<FromRunner>((batch) => {
+  if (process.connected) process.send?.(batch);
+});
 const services: RunnerServices = {
   agent: new Agent({ keepAliveTimeout: 10_000, connections: 256 }),
   cache: createCache(init.cache),
@@ -47,7 +47,11 @@ function sandboxFor(instance: string): PluginSandbox {
   return sandbox;
 }
 
-process.on("message", (message: ToRunner) => {
+process.on("message", (batch: ToRunner[]) => {
+  for (const message of batch) answer(message);
+});
+
+function answer(message: ToRunner): void {
   handle(message).then(
     (value) => send({ t: "reply", id: message.id, ok: true, value }),
     (error: unknown) => {
@@ -64,7 +68,7 @@ process.on("message", (message: ToRunner) => {
       });
     },
   );
-});
+}
 
 // Without its parent the runner has no purpose: exit rather than linger as an orphan.
 process.on("disconnect", () => {
@@ -72,4 +76,4 @@ process.on("disconnect", () => {
   void Promise.allSettled([services.cache.close(), services.agent.close()]).finally(() => process.exit(0));
 });
 
-send({ t: "ready" });
+process.send?.([{ t: "ready" }]);

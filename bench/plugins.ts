@@ -1,0 +1,103 @@
+// bench/plugins.ts — the plugin host's cost. In one run:
+//  1. a trivial plugin method: called directly in Node, through the internal call path
+//     (PluginCaller → runner process → isolate → validation) and through POST /v1/plugins/{name}/invoke;
+//  2. a plugin doing one kefu.http.fetch to a local server vs undici directly, at concurrency 50.
+// Targets (issue 3): internal call overhead ≤ 0.5 ms p50; fetch via the bridge ≥ 0.5 × undici.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Agent, request } from "undici";
+import { startTestHub } from "../test/helpers/test-hub.ts";
+import { measureHttp, printComparison } from "./lib/load.ts";
+import { forkServer, freePort, stop } from "./lib/processes.ts";
+
+const CUSTOMER = { name: "王芳", tier: "gold", riskLevel: "low", tags: ["bench"], contacts: [] };
+const trivial = async ({ customerId }: { customerId: string }): Promise<unknown> => ({ id: customerId, ...CUSTOMER });
+
+const upstreamPort = await freePort();
+const upstream = await forkServer(new URL("./servers/raw-http.ts", import.meta.url), upstreamPort);
+const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+const dir = mkdtempSync(join(tmpdir(), "kefu-bench-plugins-"));
+const plugin = (name: string, body: string, extra: Record<string, unknown> = {}): void => {
+  mkdirSync(join(dir, name));
+  writeFileSync(join(dir, name, "plugin.json"), JSON.stringify({ name, version: "1.0.0", kind: "crm", entry: "index.js", ...extra }));
+  writeFileSync(join(dir, name, "index.js"), body);
+};
+plugin("bench-trivial", `const C = ${JSON.stringify(CUSTOMER)};\nexport async function getCustomer({ customerId }) { return { id: customerId, ...C }; }`);
+plugin("bench-fetch", `const C = ${JSON.stringify(CUSTOMER)};
+export async function getCustomer({ customerId }) {
+  const answer = await kefu.http.fetch(kefu.config.baseUrl + "/customers/" + customerId);
+  return { id: customerId, ...C, tags: [(await answer.json()).status] };
+}`, { capabilities: { http: { allow: ["${config.baseUrl}"] } }, config: { type: "object", properties: { baseUrl: { type: "string" } } } });
+
+const hub = await startTestHub({ pluginsDir: dir, pluginWatch: false, logLevel: "silent", plugins: { "bench-fetch": { config: { baseUrl: upstreamUrl } } } });
+
+async function sequentialP50(label: string, fn: (i: number) => Promise<unknown>, iterations = 3000): Promise<{ label: string; p50: number; p99: number }> {
+  for (let i = 0; i < 300; i++) await fn(i);
+  const durations = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const started = performance.now();
+    await fn(i);
+    durations[i] = performance.now() - started;
+  }
+  durations.sort();
+  return { label, p50: durations[Math.floor(iterations / 2)] ?? NaN, p99: durations[Math.floor(iterations * 0.99)] ?? NaN };
+}
+
+/** Calls `fn` from 50 concurrent loops for `seconds`; answers calls per second. */
+async function concurrent(fn: () => Promise<unknown>, seconds = 4, concurrency = 50): Promise<{ rate: number; failures: number }> {
+  const until = performance.now() + seconds * 1000;
+  let done = 0;
+  let failures = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < until) {
+      try {
+        await fn();
+        done++;
+      } catch {
+        failures++;
+      }
+    }
+  }));
+  return { rate: done / ((performance.now() - started) / 1000), failures };
+}
+
+try {
+  const agent = new Agent({ connections: 64 });
+  const invokeBody = (i: number): string => JSON.stringify({ method: "getCustomer", input: { customerId: `C-${i}` } });
+  const headers = { authorization: "Bearer test-admin-key-0001", "content-type": "application/json" };
+  const rows = [
+    await sequentialP50("direct function call in Node", (i) => trivial({ customerId: `C-${i}` })),
+    await sequentialP50("internal call path (PluginCaller)", (i) => hub.hub.plugins.invoke("bench-trivial", "getCustomer", { customerId: `C-${i}` })),
+    await sequentialP50("POST /v1/plugins/bench-trivial/invoke", async (i) => {
+      const response = await request(`${hub.url}/v1/plugins/bench-trivial/invoke`, { method: "POST", headers, body: invokeBody(i), dispatcher: agent });
+      await response.body.text();
+    }),
+  ];
+  console.log("\nTrivial method, one call at a time (ms)");
+  console.log(`${"case".padEnd(40)}  p50 ms  p99 ms  overhead p50 vs direct`);
+  const direct = rows[0]?.p50 ?? 0;
+  for (const row of rows) console.log(`${row.label.padEnd(40)}  ${row.p50.toFixed(3).padStart(6)}  ${row.p99.toFixed(3).padStart(6)}  ${(row.p50 - direct).toFixed(3)}`);
+
+  const invoke = await measureHttp({ url: `${hub.url}/v1/plugins/bench-trivial/invoke`, method: "POST", headers, body: invokeBody(1), connections: 50, durationSeconds: 5 });
+  const whoami = await measureHttp({ url: `${hub.url}/v1/whoami`, headers, connections: 50, durationSeconds: 5 });
+  printComparison("Hub HTTP at concurrency 50 (autocannon, 5 s)", [{ name: "GET /v1/whoami (no plugin)", result: whoami }, { name: "POST …/bench-trivial/invoke", result: invoke }], ["GET /v1/whoami (no plugin)"]);
+
+  const directFetch = await concurrent(async () => {
+    const response = await request(`${upstreamUrl}/customers/C-1`, { dispatcher: agent });
+    await response.body.json();
+  });
+  const bridgeFetch = await concurrent(() => hub.hub.plugins.invoke("bench-fetch", "getCustomer", { customerId: "C-1" }));
+  const bridgeTrivial = await concurrent(() => hub.hub.plugins.invoke("bench-trivial", "getCustomer", { customerId: "C-1" }));
+  console.log("\nOne fetch to a local server, concurrency 50, 4 s each");
+  console.log(`${"case".padEnd(40)}  calls/s  failures  × undici`);
+  for (const [label, result] of [["undici.request directly", directFetch], ["plugin kefu.http.fetch (bridge)", bridgeFetch], ["(trivial plugin method, no fetch)", bridgeTrivial]] as const) {
+    console.log(`${label.padEnd(40)}  ${Math.round(result.rate).toLocaleString("en-US").padStart(7)}  ${String(result.failures).padStart(8)}  ${(result.rate / directFetch.rate).toFixed(2)}`);
+  }
+  await agent.close();
+} finally {
+  await hub.close();
+  await stop(upstream);
+  rmSync(dir, { recursive: true, force: true });
+}

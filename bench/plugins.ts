@@ -3,7 +3,7 @@
 //     (PluginCaller → runner process → isolate → validation) and through POST /v1/plugins/{name}/invoke;
 //  2. a plugin doing one kefu.http.fetch to a local server vs undici directly, at concurrency 50.
 // Targets (issue 3): internal call overhead ≤ 0.5 ms p50; fetch via the bridge ≥ 0.5 × undici.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "undici";
@@ -42,6 +42,16 @@ async function sequentialP50(label: string, fn: (i: number) => Promise<unknown>,
   }
   durations.sort();
   return { label, p50: durations[Math.floor(iterations / 2)] ?? NaN, p99: durations[Math.floor(iterations * 0.99)] ?? NaN };
+}
+
+/** CPU time of a process so far, in ms (Linux /proc; 0 elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 /** Calls `fn` from 50 concurrent loops for `seconds`; answers calls per second. */
@@ -88,13 +98,17 @@ try {
     const response = await request(`${upstreamUrl}/customers/C-1`, { dispatcher: agent });
     await response.body.json();
   });
+  const cpuBefore = [cpuMs(process.pid), cpuMs(hub.hub.plugins.runnerPid), cpuMs(upstream.pid)];
   const bridgeFetch = await concurrent(() => hub.hub.plugins.invoke("bench-fetch", "getCustomer", { customerId: "C-1" }));
+  const cpuAfter = [cpuMs(process.pid), cpuMs(hub.hub.plugins.runnerPid), cpuMs(upstream.pid)];
   const bridgeTrivial = await concurrent(() => hub.hub.plugins.invoke("bench-trivial", "getCustomer", { customerId: "C-1" }));
   console.log("\nOne fetch to a local server, concurrency 50, 4 s each");
   console.log(`${"case".padEnd(40)}  calls/s  failures  × undici`);
   for (const [label, result] of [["undici.request directly", directFetch], ["plugin kefu.http.fetch (bridge)", bridgeFetch], ["(trivial plugin method, no fetch)", bridgeTrivial]] as const) {
     console.log(`${label.padEnd(40)}  ${Math.round(result.rate).toLocaleString("en-US").padStart(7)}  ${String(result.failures).padStart(8)}  ${(result.rate / directFetch.rate).toFixed(2)}`);
   }
+  const perCall = (i: number): string => ((((cpuAfter[i] ?? 0) - (cpuBefore[i] ?? 0)) * 1000) / (bridgeFetch.rate * 4)).toFixed(0);
+  console.log(`CPU per bridged fetch: API process ${perCall(0)} µs, plugin runner ${perCall(1)} µs, upstream server ${perCall(2)} µs`);
   await agent.close();
 } finally {
   await hub.close();

@@ -5,7 +5,7 @@ import type { EventObserver } from "../events/hub-event.ts";
 import type { Auth } from "../http/auth.ts";
 import type { Validation } from "../http/validate.ts";
 import type { HubModule } from "../hub-module.ts";
-import type { PluginCaller } from "../plugins/plugin-caller.ts";
+import type { PluginCaller, PluginKind } from "../plugins/plugin-caller.ts";
 import { createBreakerRegistry, type BreakerRegistry, type BreakerSettings, type BreakerState } from "../resilience/breaker-registry.ts";
 import type { CachePolicy } from "../resilience/cache-entry.ts";
 import { createRedisCacheTier } from "../resilience/redis-cache-tier.ts";
@@ -13,6 +13,7 @@ import { createSingleFlight } from "../resilience/single-flight.ts";
 import { createSwrCache } from "../resilience/swr-cache.ts";
 import { createConnectors } from "./connectors.ts";
 import { createContextMetrics } from "./context-metrics.ts";
+import { createHotContext } from "./hot-context.ts";
 import { PART_NAMES, type PartName } from "./context-parts.ts";
 import { orderChangeObserver } from "./order-change-observer.ts";
 import { createOrderContextService, type ContextTimeouts, type OrderContextService } from "./order-context.ts";
@@ -73,17 +74,20 @@ export function createOrderContextModule(options: OrderContextModuleOptions): Or
   });
   const flights = createSingleFlight<unknown>();
   const connectors = createConnectors(caller);
+  const policies = policiesOf(settings);
+  const pluginFor = (kind: PluginKind): string | undefined => caller.pluginFor(kind);
   const fetchPart = createPartFetcher({
-    pluginFor: (kind) => caller.pluginFor(kind),
+    pluginFor,
     cache,
     breakers,
     flights,
-    policies: policiesOf(settings),
+    policies,
     callTimeoutMs: settings.callTimeoutMs,
     onRefreshError: (spec, plugin, error) => log.debug({ err: error, part: spec.part, plugin, key: spec.key }, "context part refresh failed"),
     onCacheResult: (part, result) => metrics.cacheResult(part, result),
   });
-  const service = createOrderContextService({ connectors, fetchPart, cache, flights, timeouts: settings, metrics });
+  const hot = createHotContext({ cache, policies, pluginFor, metrics });
+  const service = createOrderContextService({ connectors, fetchPart, cache, flights, timeouts: settings, metrics, hot });
 
   return {
     name: "order-context",

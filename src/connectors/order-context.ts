@@ -45,6 +45,8 @@ export interface CustomerAnswer {
 }
 
 export interface OrderContextService {
+  /** The answer as JSON when every part asked for is fresh in this process, else undefined (see hot-context.ts). */
+  hotContext(request: ContextRequest): Buffer | undefined;
   /** Rejects with HubError `not_found` when the orders plugin does not know the order. */
   getContext(request: ContextRequest): Promise<OrderContext>;
   /** Rejects with `not_found`, or with the `plugin_*` code of why the CRM could not answer. */
@@ -60,6 +62,8 @@ export interface OrderContextOptions {
   flights: SingleFlight<unknown>;
   timeouts: ContextTimeouts;
   metrics?: ContextMetrics;
+  /** The synchronous hot path; none: every request takes the full path. */
+  hot?: (request: ContextRequest) => Buffer | undefined;
 }
 
 /** The order-context aggregator: every part concurrently, each within its budget, degraded rather than failed. */
@@ -107,6 +111,7 @@ export function createOrderContextService(options: OrderContextOptions): OrderCo
   };
 
   return {
+    hotContext: options.hot ?? (() => undefined),
     getContext: (request) => measured(() => getContext(request), (context) => (context.degraded.length > 0 ? "degraded" : "complete")),
     getCustomer: (customerId) =>
       measured(async () => {

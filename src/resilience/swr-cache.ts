@@ -2,11 +2,21 @@ import { LRUCache } from "lru-cache";
 import { freshness, lifetimeMs, type CacheEntry, type CachePolicy } from "./cache-entry.ts";
 import type { CacheTier } from "./cache-tier.ts";
 
+/** What the process keeps: the entry, and its JSON once somebody asked for it. */
+interface MemoryEntry extends CacheEntry<unknown> {
+  json?: Buffer;
+}
+
 /** What a lookup found: a fresh entry, or a stale one that may be served while it is refreshed. */
 export interface CacheLookup<T> {
   state: "fresh" | "stale";
   value: T;
   ageMs: number;
+}
+
+/** A lookup that also carries the value as UTF-8 JSON, serialized once per stored entry. */
+export interface SerializedLookup<T> extends CacheLookup<T> {
+  json: Buffer;
 }
 
 export interface SwrCacheOptions {
@@ -36,6 +46,8 @@ export interface SetOptions {
 export interface SwrCache {
   /** In-process only, synchronous: the hot path. */
   peek<T>(key: string, policy: CachePolicy): CacheLookup<T> | undefined;
+  /** As {@link peek}, with the value's JSON, so that hot answers are not serialized again on every request. */
+  peekSerialized<T>(key: string, policy: CachePolicy): SerializedLookup<T> | undefined;
   /** In-process, then the tier when the process has nothing fresh; a fresher tier entry is kept in process. */
   get<T>(key: string, policy: CachePolicy): Promise<CacheLookup<T> | undefined>;
   /** Stores in process at once; resolves when the tier has it too (never rejects). False when dropped. */
@@ -48,9 +60,9 @@ export interface SwrCache {
 export function createSwrCache(options: SwrCacheOptions = {}): SwrCache {
   const { tier, onTierError = () => undefined, now = Date.now } = options;
   const maxEntries = options.maxEntries ?? 10_000;
-  // lru-cache's own ttl only evicts what can never be served again; freshness is computed here,
-  // from storedAt, so that an entry promoted from Redis keeps its real age.
-  const memory = new LRUCache<string, CacheEntry<unknown>>({ max: maxEntries, ttlAutopurge: false });
+  // No lru-cache TTL: freshness is computed here, from storedAt, so that an entry promoted from
+  // Redis keeps its real age, and a lookup that finds an expired entry removes it.
+  const memory = new LRUCache<string, MemoryEntry>({ max: maxEntries });
   const invalidatedAt = new LRUCache<string, number>({ max: maxEntries });
 
   const lookup = <T>(entry: CacheEntry<unknown> | undefined, policy: CachePolicy): CacheLookup<T> | undefined => {
@@ -61,25 +73,40 @@ export function createSwrCache(options: SwrCacheOptions = {}): SwrCache {
     return { state, value: entry.value as T, ageMs: Math.max(0, at - entry.storedAt) };
   };
 
+  const peek = <T>(key: string, policy: CachePolicy): CacheLookup<T> | undefined => {
+    const entry = memory.get(key);
+    const found = lookup<T>(entry, policy);
+    if (entry && !found) memory.delete(key);
+    return found;
+  };
+
   const keep = (key: string, entry: CacheEntry<unknown>, policy: CachePolicy): void => {
-    const remaining = entry.storedAt + lifetimeMs(policy) - now();
-    if (remaining > 0) memory.set(key, entry, { ttl: Math.ceil(remaining) });
+    if (entry.storedAt + lifetimeMs(policy) > now()) memory.set(key, { value: entry.value, storedAt: entry.storedAt });
   };
 
   return {
-    peek: (key, policy) => lookup(memory.get(key), policy),
+    peek,
+    peekSerialized<T>(key: string, policy: CachePolicy): SerializedLookup<T> | undefined {
+      const entry = memory.get(key);
+      const found = lookup<T>(entry, policy);
+      if (!entry || !found) {
+        if (entry) memory.delete(key);
+        return undefined;
+      }
+      return { state: found.state, value: found.value, ageMs: found.ageMs, json: (entry.json ??= Buffer.from(JSON.stringify(entry.value))) };
+    },
     async get<T>(key: string, policy: CachePolicy) {
-      const local = lookup<T>(memory.get(key), policy);
-      if (local?.state === "fresh" || !tier) return local;
+      const mine = peek<T>(key, policy);
+      if (mine?.state === "fresh" || !tier) return mine;
       let shared: CacheEntry<unknown> | undefined;
       try {
         shared = await tier.get(key);
       } catch (error) {
         onTierError(error, "get");
-        return local;
+        return mine;
       }
       const remote = lookup<T>(shared, policy);
-      if (!shared || !remote || (local && local.ageMs <= remote.ageMs)) return local;
+      if (!shared || !remote || (mine && mine.ageMs <= remote.ageMs)) return mine;
       keep(key, shared, policy);
       return remote;
     },

@@ -2,7 +2,8 @@ import { createConnectors } from "../../src/connectors/connectors.ts";
 import { PART_NAMES, type PartName } from "../../src/connectors/context-parts.ts";
 import { createOrderContextService, type OrderContextService } from "../../src/connectors/order-context.ts";
 import { createPartFetcher } from "../../src/connectors/part-fetcher.ts";
-import type { PluginCaller } from "../../src/plugins/plugin-caller.ts";
+import { createHotContext } from "../../src/connectors/hot-context.ts";
+import type { PluginCaller, PluginKind } from "../../src/plugins/plugin-caller.ts";
 import { createBreakerRegistry, type BreakerRegistry, type BreakerSettings } from "../../src/resilience/breaker-registry.ts";
 import type { CacheTier } from "../../src/resilience/cache-tier.ts";
 import { createSingleFlight } from "../../src/resilience/single-flight.ts";
@@ -34,13 +35,15 @@ export function buildContext(caller: PluginCaller, options: BuildOptions = {}): 
   const cache = createSwrCache(options.tier ? { tier: options.tier } : {});
   const flights = createSingleFlight<unknown>();
   const policies = Object.fromEntries(PART_NAMES.map((part) => [part, { ttlMs, maxStaleMs }])) as Record<PartName, { ttlMs: number; maxStaleMs: number }>;
-  const fetchPart = createPartFetcher({ pluginFor: (kind) => caller.pluginFor(kind), cache, breakers, flights, policies, callTimeoutMs });
+  const pluginFor = (kind: PluginKind): string | undefined => caller.pluginFor(kind);
+  const fetchPart = createPartFetcher({ pluginFor, cache, breakers, flights, policies, callTimeoutMs });
   const service = createOrderContextService({
     connectors: createConnectors(caller),
     fetchPart,
     cache,
     flights,
     timeouts: { partTimeoutMs, deadlineMs },
+    hot: createHotContext({ cache, policies, pluginFor }),
   });
   return { service, breakers, cache, close: () => breakers.close() };
 }

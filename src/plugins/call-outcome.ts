@@ -73,3 +73,14 @@ export function outcomeOf(error: HubError): CallOutcome {
       return "unavailable";
   }
 }
+
+/** The runner's reply, or a plugin_timeout when the caller's signal aborts first. */
+export function withSignal<T>(work: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new HubError("plugin_timeout", `the caller gave up before the call (deadline ${timeoutMs} ms)`));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new HubError("plugin_timeout", "the caller gave up waiting for the plugin"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

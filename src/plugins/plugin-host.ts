@@ -2,12 +2,13 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Counter, Histogram, Registry } from "prom-client";
 import { HubError } from "../http/errors.ts";
 import type { SchemaRegistry } from "../schemas/schema-registry.ts";
-import { decodeResult, outcomeOf, toHubError, type CallOutcome, type CallSite } from "./call-outcome.ts";
+import { decodeResult, outcomeOf, toHubError, withSignal, type CallOutcome, type CallSite } from "./call-outcome.ts";
 import { PLUGIN_METHODS, type PluginCallOptions, type PluginCaller, type PluginKind } from "./plugin-caller.ts";
 import { preparePlugin, type PluginManifest, type PluginSettings } from "./plugin-loader.ts";
+import { createPluginMetrics } from "./plugin-metrics.ts";
 import { PluginStats } from "./plugin-stats.ts";
 import { watchPlugins } from "./plugin-watcher.ts";
 import { RunnerClient, type RunnerSend } from "./runner-client.ts";
@@ -88,19 +89,9 @@ export class PluginHost implements PluginCaller {
 
   constructor(options: PluginHostOptions) {
     this.#options = options;
-    this.#duration = new Histogram({
-      name: "kefu_plugin_call_duration_seconds",
-      help: "Duration of plugin calls by plugin, method and outcome (ok, not_found, error, invalid, timeout, unavailable)",
-      labelNames: ["plugin", "method", "outcome"] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [options.registry],
-    });
-    this.#restartsTotal = new Counter({
-      name: "kefu_plugin_restarts_total",
-      help: "Plugin isolates replaced, by plugin and reason (memory, timeout, runner_crash, reload)",
-      labelNames: ["plugin", "reason"] as const,
-      registers: [options.registry],
-    });
+    const metrics = createPluginMetrics(options.registry);
+    this.#duration = metrics.duration;
+    this.#restartsTotal = metrics.restarts;
     this.#runner = new RunnerClient({
       logger: options.logger,
       init: options.runner,
@@ -328,15 +319,4 @@ export class PluginHost implements PluginCaller {
       await this.#runner.close();
     })());
   }
-}
-
-/** The runner's reply, or a plugin_timeout when the caller's signal aborts first. */
-function withSignal<T>(work: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(new HubError("plugin_timeout", `the caller gave up before the call (deadline ${timeoutMs} ms)`));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new HubError("plugin_timeout", "the caller gave up waiting for the plugin"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

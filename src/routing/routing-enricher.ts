@@ -3,6 +3,7 @@ import { EVENT_PRIORITIES, type EventEnricher, type EventPriority, type HubEvent
 import type { RecentEvents } from "./recent-events.ts";
 import type { Router } from "./router.ts";
 import type { RoutingMetrics } from "./routing-metrics.ts";
+import { waitAtMost } from "./wait-at-most.ts";
 
 /** The event types that get a routing decision on ingest. */
 export const ROUTED_EVENT_TYPES: ReadonlySet<string> = new Set(["ticket.created", "ticket.updated", "chat.session.opened"]);
@@ -12,6 +13,8 @@ export interface RoutingEnricherOptions {
   metrics?: RoutingMetrics;
   recent?: RecentEvents;
   logger: Logger;
+  /** Until the first ruleset arrives from Redis an event waits up to `waitMs`, then routes degraded. */
+  whenLoaded?: { isLoaded: () => boolean; promise: Promise<void>; waitMs: number };
 }
 
 /**
@@ -19,13 +22,15 @@ export interface RoutingEnricherOptions {
  * higher. Never throws: if routing itself fails the event goes on with the default route, marked
  * degraded.
  */
-export function createRoutingEnricher({ router, metrics, recent, logger }: RoutingEnricherOptions): EventEnricher {
+export function createRoutingEnricher({ router, metrics, recent, logger, whenLoaded }: RoutingEnricherOptions): EventEnricher {
   return async (event: HubEvent): Promise<HubEvent> => {
     if (!ROUTED_EVENT_TYPES.has(event.type)) return event;
     const started = performance.now();
     let routing: RoutingDecision;
     try {
+      if (whenLoaded && !whenLoaded.isLoaded()) await waitAtMost(whenLoaded.promise, whenLoaded.waitMs);
       routing = await router.decide(event);
+      if (whenLoaded && !whenLoaded.isLoaded()) routing = { ...routing, degraded: true };
     } catch (error) {
       logger.error({ err: error, eventId: event.id }, "routing failed; the default route applies");
       routing = fallbackDecision(router);

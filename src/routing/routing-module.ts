@@ -17,8 +17,9 @@ import { BUILT_IN_VERSION, createRulesetStore } from "./ruleset-store.ts";
 import { createRulesetSync } from "./ruleset-sync.ts";
 import { createRoutingEnricher } from "./routing-enricher.ts";
 import { createRoutingMetrics } from "./routing-metrics.ts";
-import { RoutingService } from "./routing-service.ts";
+import { readSeedFile, RoutingService } from "./routing-service.ts";
 import { routingRoutes } from "./routes.ts";
+import { waitAtMost } from "./wait-at-most.ts";
 
 export interface RoutingModuleOptions {
   config: HubConfig;
@@ -39,6 +40,9 @@ export interface RoutingModule {
   service: RoutingService;
 }
 
+/** How long the start (and an event arriving before the first load) waits for Redis's ruleset. */
+const START_WAIT_MS = 2000;
+
 /** Builds routing and brings it to Redis's current ruleset (and KEFU_ROUTING_RULES) before returning. */
 export async function createRoutingModule({ config, logger: parent, redis, schemas, registry, auth, plugins }: RoutingModuleOptions): Promise<RoutingModule> {
   const logger = parent.child({ module: "routing" });
@@ -49,13 +53,16 @@ export async function createRoutingModule({ config, logger: parent, redis, schem
   const initial = { version: 0, compiled: checker.compileOrThrow(BUILT_IN_VERSION.ruleset).compiled };
   const router = createRouter({ initial, clock, fetcher, factTimeoutMs: config.routingFactTimeoutMs });
   const metrics = createRoutingMetrics(registry);
-  const connection = redis.create("routing");
+  // No offline queue: while Redis is away, routing's commands fail fast (and are retried by the
+  // loader) rather than queue up behind a connection that the hub may need to close.
+  const connection = redis.create("routing", { enableOfflineQueue: false });
+  const subscriber = redis.create("routing-subscriber", { enableOfflineQueue: false });
   const store = createRulesetStore(connection, config.redisPrefix);
   const recent = createRecentEvents(connection, config.redisPrefix, config.routingRecentEvents);
   const sync = createRulesetSync({
     store,
     router,
-    subscriber: redis.create("routing-subscriber"),
+    subscriber,
     compile: (document) => checker.compileOrThrow(document).compiled,
     reconcileSeconds: config.routingReconcileSeconds,
     logger,
@@ -64,6 +71,8 @@ export async function createRoutingModule({ config, logger: parent, redis, schem
       metrics.reloads.inc();
     },
   });
+  // An invalid seed file stops the start now; applying it needs Redis and happens in start().
+  const seed = config.routingRules ? await readSeedFile(checker, config.routingRules) : undefined;
   const service = new RoutingService({
     store,
     router,
@@ -74,13 +83,22 @@ export async function createRoutingModule({ config, logger: parent, redis, schem
     fetcher,
     factTimeoutMs: config.routingFactTimeoutMs,
     logger,
-    ...(config.routingRules ? { seedFile: config.routingRules } : {}),
+    connections: [connection, subscriber],
+    ...(seed ? { seed } : {}),
   });
-  await service.start();
+  const loaded = service.start();
+  // Usually Redis answers at once and the hub starts with the current ruleset; if not, it starts
+  // anyway (readiness says why) and the ruleset arrives when Redis does.
+  await waitAtMost(loaded, START_WAIT_MS);
   const validation = createValidation(schemas);
   return {
-    module: { name: "routing", router: routingRoutes({ auth, validation, service }), close: () => sync.close() },
-    enricher: createRoutingEnricher({ router, metrics, recent, logger }),
+    module: {
+      name: "routing",
+      router: routingRoutes({ auth, validation, service }),
+      readiness: () => (service.loaded ? "ok" : "the routing ruleset is not loaded from Redis yet"),
+      close: () => service.close(),
+    },
+    enricher: createRoutingEnricher({ router, metrics, recent, logger, whenLoaded: { isLoaded: () => service.loaded, promise: loaded, waitMs: START_WAIT_MS } }),
     router,
     service,
   };

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { HubEvent, RoutingDecision } from "../events/hub-event.ts";
 import { HubError } from "../http/errors.ts";
@@ -10,6 +11,7 @@ import { createReferenceEngine, referencedFacts, type ReferenceEngine } from "./
 import type { ActiveRuleset, Explanation, Router } from "./router.ts";
 import { toDecision } from "./router.ts";
 import type { RulesetChecker } from "./ruleset-checker.ts";
+import type { RulesetDocument } from "./ruleset.ts";
 import { diffRulesets, summarizeDiff, canonical, type RulesetDiff } from "./ruleset-diff.ts";
 import type { RulesetStore, StoredVersion, VersionMeta } from "./ruleset-store.ts";
 import type { RulesetSync } from "./ruleset-sync.ts";
@@ -40,21 +42,49 @@ export interface RoutingServiceOptions {
   fetcher?: RecordFetcher;
   factTimeoutMs: number;
   logger: Logger;
-  /** KEFU_ROUTING_RULES: a ruleset file that becomes current at start when it differs. */
-  seedFile?: string;
+  /** Routing's Redis connections; each attempt to load waits for them to be ready. */
+  connections: readonly Redis[];
+  /** KEFU_ROUTING_RULES: a ruleset (checked already) that becomes current at start when it differs. */
+  seed?: { file: string; document: RulesetDocument };
 }
 
 /** What the routes call: versions, activation with compare-and-set, dry-run and simulation. */
 export class RoutingService {
   readonly #o: RoutingServiceOptions;
+  #loaded = false;
+  #closed = false;
 
   constructor(options: RoutingServiceOptions) {
     this.#o = options;
   }
 
+  /** Whether this instance has loaded Redis's current ruleset (and applied the seed) at least once. */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /**
+   * Loads the current ruleset, applies the seed, and keeps retrying (with backoff) while Redis is
+   * unreachable, so that the hub starts and reports "not ready" instead of hanging. Never rejects.
+   */
   async start(): Promise<void> {
-    await this.#o.sync.start();
-    if (this.#o.seedFile) await this.#seed(this.#o.seedFile);
+    for (let attempt = 0; !this.#closed; attempt++) {
+      try {
+        await Promise.all(this.#o.connections.map((connection) => whenReady(connection, 2000)));
+        await this.#o.sync.start();
+        if (this.#o.seed) await this.#seed(this.#o.seed.file, this.#o.seed.document);
+        this.#loaded = true;
+        return;
+      } catch (error) {
+        this.#o.logger.warn({ err: error, attempt }, "routing: cannot load the ruleset from Redis yet; retrying");
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 10_000)).unref());
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return this.#o.sync.close();
   }
 
   async current(): Promise<StoredVersion> {
@@ -131,14 +161,12 @@ export class RoutingService {
     return { version: -1, compiled: this.#o.checker.compileOrThrow(document, "the candidate ruleset").compiled };
   }
 
-  async #seed(file: string): Promise<void> {
-    const document = JSON.parse(await readFile(file, "utf8")) as unknown;
-    const { compiled } = this.#o.checker.compileOrThrow(document, `KEFU_ROUTING_RULES=${file}`);
+  async #seed(file: string, document: RulesetDocument): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const current = await this.current();
-      if (canonical(current.ruleset) === canonical(compiled.document)) return;
+      if (canonical(current.ruleset) === canonical(document)) return;
       try {
-        const { version } = await this.activate(compiled.document, current.version, `file:${file}`);
+        const { version } = await this.activate(document, current.version, `file:${file}`);
         this.#o.logger.info({ version, file }, "routing ruleset seeded from KEFU_ROUTING_RULES");
         return;
       } catch (error) {
@@ -146,6 +174,36 @@ export class RoutingService {
       }
     }
   }
+}
+
+/**
+ * Routing's connections run without an offline queue (a command on a disconnected connection
+ * fails at once instead of piling up and holding `quit()`), so wait for the connection first.
+ */
+function whenReady(connection: Redis, ms: number): Promise<void> {
+  if (connection.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      connection.off("ready", onReady);
+      reject(new Error(`redis is ${connection.status}`));
+    }, ms);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    connection.once("ready", onReady);
+  });
+}
+
+/** Reads and checks a KEFU_ROUTING_RULES file; throws (stopping the start) when it is not a valid ruleset. */
+export async function readSeedFile(checker: RulesetChecker, file: string): Promise<{ file: string; document: RulesetDocument }> {
+  let document: unknown;
+  try {
+    document = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new Error(`KEFU_ROUTING_RULES=${file}: cannot read a JSON ruleset (${(error as Error).message})`, { cause: error });
+  }
+  return { file, document: checker.compileOrThrow(document, `KEFU_ROUTING_RULES=${file}`).compiled.document };
 }
 
 function plain(value: unknown): unknown {

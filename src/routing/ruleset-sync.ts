@@ -16,7 +16,10 @@ export interface RulesetSyncOptions {
 }
 
 export interface RulesetSync {
-  /** Loads the current version, subscribes to changes and starts reconciling. */
+  /**
+   * Starts reconciling, subscribes to changes and loads the current version. Rejects when Redis
+   * cannot be reached; calling it again retries (listeners and timer are set up once).
+   */
   start(): Promise<void>;
   /** Brings this instance to Redis's current version (coalesces concurrent calls). */
   refresh(): Promise<void>;
@@ -33,6 +36,7 @@ export function createRulesetSync({ store, router, subscriber, compile, reconcil
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  let listening = false;
 
   const load = async (): Promise<void> => {
     const version = await store.currentVersion();
@@ -72,26 +76,26 @@ export function createRulesetSync({ store, router, subscriber, compile, reconcil
 
   return {
     async start() {
-      subscriber.on("message", (channel: string) => {
-        if (channel === store.channel) refreshLogged();
-      });
-      // After a reconnect ioredis resubscribes, but messages sent meanwhile are lost: catch up.
-      subscriber.on("ready", refreshLogged);
+      if (!listening) {
+        listening = true;
+        subscriber.on("message", (channel: string) => {
+          if (channel === store.channel) refreshLogged();
+        });
+        // After a reconnect ioredis resubscribes, but messages sent meanwhile are lost: catch up.
+        subscriber.on("ready", refreshLogged);
+        timer = setInterval(refreshLogged, reconcileSeconds * 1000);
+        timer.unref();
+      }
       await subscriber.subscribe(store.channel);
       await refresh();
-      timer = setInterval(refreshLogged, reconcileSeconds * 1000);
-      timer.unref();
     },
     refresh,
-    async close() {
-      if (closed) return;
+    close() {
+      // A refresh in flight is not awaited: with Redis unreachable it would wait for ioredis's
+      // retries; it ends when the hub closes its connections.
       closed = true;
       clearInterval(timer);
-      try {
-        await running;
-      } catch {
-        // already logged
-      }
+      return Promise.resolve();
     },
   };
 }

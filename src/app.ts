@@ -52,14 +52,16 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
 
   const routing = await createRoutingModule({ config, logger, redis, schemas, registry: metrics.registry, auth, plugins });
 
-  const context = createOrderContextModule({
+  const context = await createOrderContextModule({
     settings: contextSettingsFrom(config),
     caller: plugins,
     auth,
     validation,
     metrics: metrics.registry,
     logger,
-    ...(config.contextRedisCache ? { redis: { connection: redis.create("context-cache"), keyPrefix: config.redisPrefix } } : {}),
+    ...(config.contextRedisCache
+      ? { redis: { connection: redis.create("context-cache"), subscriber: redis.create("context-invalidation"), keyPrefix: config.redisPrefix } }
+      : {}),
   });
 
   // Run in order on every newly accepted event before fan-out (routing adds its enricher here).

@@ -8,6 +8,7 @@ import type { HubModule } from "../hub-module.ts";
 import type { PluginCaller, PluginKind } from "../plugins/plugin-caller.ts";
 import { createBreakerRegistry, type BreakerRegistry, type BreakerSettings, type BreakerState } from "../resilience/breaker-registry.ts";
 import type { CachePolicy } from "../resilience/cache-entry.ts";
+import { createInvalidationBus } from "../resilience/invalidation-bus.ts";
 import { createRedisCacheTier } from "../resilience/redis-cache-tier.ts";
 import { createSingleFlight } from "../resilience/single-flight.ts";
 import { createSwrCache } from "../resilience/swr-cache.ts";
@@ -42,8 +43,11 @@ export interface OrderContextModuleOptions {
   validation: Validation;
   metrics: Registry;
   logger: Logger;
-  /** Needed when `settings.redisCache` is on: a connection and the hub's key prefix. */
-  redis?: { connection: Redis; keyPrefix: string };
+  /**
+   * Needed when `settings.redisCache` is on: a connection for the cache, one to subscribe to other
+   * instances' invalidations, and the hub's key prefix.
+   */
+  redis?: { connection: Redis; subscriber: Redis; keyPrefix: string };
 }
 
 export interface OrderContextModule extends HubModule {
@@ -55,7 +59,7 @@ export interface OrderContextModule extends HubModule {
   breakerStates(plugin: string): Record<string, BreakerState>;
 }
 
-export function createOrderContextModule(options: OrderContextModuleOptions): OrderContextModule {
+export async function createOrderContextModule(options: OrderContextModuleOptions): Promise<OrderContextModule> {
   const { settings, caller, logger } = options;
   const log = logger.child({ module: "order-context" });
   const metrics = createContextMetrics(options.metrics);
@@ -64,15 +68,26 @@ export function createOrderContextModule(options: OrderContextModuleOptions): Or
     metrics: options.metrics,
     onStateChange: ({ plugin, method, state }) => log.warn({ plugin, method, state }, `circuit breaker of ${plugin}.${method} is ${state}`),
   });
-  const tier = settings.redisCache && options.redis
-    ? createRedisCacheTier({ redis: options.redis.connection, keyPrefix: `${options.redis.keyPrefix}:context:` })
-    : undefined;
+  const shared = settings.redisCache ? options.redis : undefined;
+  const tier = shared ? createRedisCacheTier({ redis: shared.connection, keyPrefix: `${shared.keyPrefix}:context:` }) : undefined;
   const cache = createSwrCache({
     maxEntries: settings.cacheMaxEntries,
     ...(tier ? { tier } : {}),
     onTierError: (error, operation) => log.warn({ err: error, operation }, "context cache: Redis tier failed; using the process cache only"),
   });
   const flights = createSingleFlight<unknown>();
+  const bus = shared
+    ? await createInvalidationBus({
+        publisher: shared.connection,
+        subscriber: shared.subscriber,
+        channel: `${shared.keyPrefix}:context:invalidated`,
+        onRemote: (keys) => {
+          for (const key of keys) flights.forget(key);
+          cache.invalidateLocal(keys);
+        },
+        onError: (error) => log.warn({ err: error }, "context cache: bad invalidation notice"),
+      })
+    : undefined;
   const connectors = createConnectors(caller);
   const policies = policiesOf(settings);
   const pluginFor = (kind: PluginKind): string | undefined => caller.pluginFor(kind);
@@ -87,7 +102,11 @@ export function createOrderContextModule(options: OrderContextModuleOptions): Or
     onCacheResult: (part, result) => metrics.cacheResult(part, result),
   });
   const hot = createHotContext({ cache, policies, pluginFor, metrics });
-  const service = createOrderContextService({ connectors, fetchPart, cache, flights, timeouts: settings, metrics, hot });
+  const service = createOrderContextService({
+    connectors, fetchPart, cache, flights, timeouts: settings, metrics, hot,
+    // Other instances drop their in-process copies; a failed notice must not fail the invalidation.
+    ...(bus ? { onInvalidate: (keys: string[]) => bus.publish(keys).catch((error: unknown) => log.warn({ err: error }, "could not announce a context cache invalidation")) } : {}),
+  });
 
   return {
     name: "order-context",
@@ -101,6 +120,7 @@ export function createOrderContextModule(options: OrderContextModuleOptions): Or
     breakerStates: (plugin) => breakers.statesFor(plugin),
     async close() {
       breakers.close();
+      await bus?.close();
     },
   };
 }

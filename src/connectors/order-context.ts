@@ -62,6 +62,8 @@ export interface OrderContextOptions {
   flights: SingleFlight<unknown>;
   timeouts: ContextTimeouts;
   metrics?: ContextMetrics;
+  /** Told of every invalidation made here (to tell other hub instances). */
+  onInvalidate?: (keys: string[]) => Promise<void>;
   /** The synchronous hot path; none: every request takes the full path. */
   hot?: (request: ContextRequest) => Buffer | undefined;
 }
@@ -128,6 +130,7 @@ export function createOrderContextService(options: OrderContextOptions): OrderCo
       }
       for (const key of keys) flights.forget(key);
       await cache.invalidate(keys);
+      await options.onInvalidate?.(keys);
     },
   };
 }

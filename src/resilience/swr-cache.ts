@@ -54,6 +54,8 @@ export interface SwrCache {
   set<T>(key: string, value: T, policy: CachePolicy, options?: SetOptions): Promise<boolean>;
   /** Removes the keys from both levels and drops values still being loaded for them. */
   invalidate(keys: readonly string[]): Promise<void>;
+  /** As {@link invalidate}, in this process only: another instance already removed the shared copy. */
+  invalidateLocal(keys: readonly string[]): void;
   readonly size: number;
 }
 
@@ -78,6 +80,14 @@ export function createSwrCache(options: SwrCacheOptions = {}): SwrCache {
     const found = lookup<T>(entry, policy);
     if (entry && !found) memory.delete(key);
     return found;
+  };
+
+  const invalidateLocal = (keys: readonly string[]): void => {
+    const at = now();
+    for (const key of keys) {
+      memory.delete(key);
+      invalidatedAt.set(key, at);
+    }
   };
 
   const keep = (key: string, entry: CacheEntry<unknown>, policy: CachePolicy): void => {
@@ -124,12 +134,9 @@ export function createSwrCache(options: SwrCacheOptions = {}): SwrCache {
       }
       return true;
     },
+    invalidateLocal,
     async invalidate(keys) {
-      const at = now();
-      for (const key of keys) {
-        memory.delete(key);
-        invalidatedAt.set(key, at);
-      }
+      invalidateLocal(keys);
       if (!tier) return;
       try {
         await tier.delete(keys);

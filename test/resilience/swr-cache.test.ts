@@ -127,3 +127,16 @@ test("a failing tier is reported and treated as a miss, never as an error", asyn
   await cache.invalidate(["k"]);
   assert.deepEqual(failures, ["set", "get", "delete"]);
 });
+
+test("invalidateLocal leaves the shared tier alone and still drops loads that started before it", async () => {
+  const tier = mapTier();
+  const cache = createSwrCache({ tier });
+  const long = { ttlMs: 10_000, maxStaleMs: 0 };
+  await cache.set("k", "v", long);
+  const loadStartedAt = Date.now();
+  await sleep(5);
+  cache.invalidateLocal(["k"]);
+  assert.equal(cache.peek("k", long), undefined);
+  assert.equal(tier.entries.has("k"), true);
+  assert.equal(await cache.set("k", "late", long, { loadStartedAt }), false);
+});

@@ -23,6 +23,15 @@ export interface HotContextOptions {
  * cache state (a test holds them equal).
  */
 export function createHotContext({ cache, policies, pluginFor, metrics }: HotContextOptions): (request: ContextRequest) => Buffer | undefined {
+  // The fixed fragments, encoded once.
+  const keys = Object.fromEntries(PART_NAMES.map((part) => [part, Buffer.from(`,"${part}":`, "latin1")])) as Record<PartName, Buffer>;
+  const pluginJson = new Map<string | undefined, string>();
+  const pluginOf = (part: PartName): string => {
+    const plugin = pluginFor(KIND_OF_PART[part]);
+    let json = pluginJson.get(plugin);
+    if (json === undefined) pluginJson.set(plugin, (json = plugin === undefined ? "null" : JSON.stringify(plugin)));
+    return json;
+  };
   return ({ orderId, parts = PART_NAMES, customerId }) => {
     const started = performance.now();
     const found: Partial<Record<PartName, SerializedLookup<unknown>>> = {};
@@ -52,9 +61,8 @@ export function createHotContext({ cache, policies, pluginFor, metrics }: HotCon
       const lookup = found[part];
       if (!lookup) continue;
       metrics?.cacheResult(part, "hit");
-      chunks.push(Buffer.from(`,"${part}":`, "latin1"), lookup.json);
-      const plugin = pluginFor(KIND_OF_PART[part]);
-      sources += `${sources ? "," : ""}"${part}":{"plugin":${plugin === undefined ? "null" : JSON.stringify(plugin)},"cache":"hit","ageMs":${Math.round(lookup.ageMs)},"durationMs":0}`;
+      chunks.push(keys[part], lookup.json);
+      sources += `${sources ? "," : ""}"${part}":{"plugin":${pluginOf(part)},"cache":"hit","ageMs":${Math.round(lookup.ageMs)},"durationMs":0}`;
     }
     chunks.push(Buffer.from(`,"degraded":[],"sources":{${sources}}}`));
     metrics?.observe("complete", (performance.now() - started) / 1000);

@@ -2,6 +2,7 @@ import { BUILT_IN_FACTS, parsePath, readPath, type FactDefinition, type PluginRe
 import type { CompiledNode, CompiledRule, CompileResult, FactAccess, Route, RulesetProblem } from "./compiled-ruleset.ts";
 import { safeRegExp, type OperatorLike } from "./operators.ts";
 import { isFactCondition, type Condition, type FactCondition, type FactReference, type RuleDocument, type RulesetDocument } from "./ruleset.ts";
+import { buildRuleIndex } from "./rule-index.ts";
 import { findShadowedRules } from "./shadowing.ts";
 
 export interface CompileOptions {
@@ -35,7 +36,9 @@ export function compileRuleset(document: RulesetDocument, options: CompileOption
   rules.sort((a, b) => b.priority - a.priority || a.index - b.index);
   const warnings = errors.length === 0 ? findShadowedRules(rules) : [];
   if (errors.length > 0) return { errors, warnings };
-  return { compiled: { document, rules, defaultRoute, facts }, errors, warnings };
+  const index = buildRuleIndex(rules, facts);
+  const rank = new Map(rules.map((rule, position) => [rule, position]));
+  return { compiled: { document, rules, rank, ...(index ? { index } : {}), defaultRoute, facts }, errors, warnings };
 }
 
 function factCatalogue(document: RulesetDocument, errors: RulesetProblem[]): Map<string, FactDefinition> {

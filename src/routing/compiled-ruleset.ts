@@ -38,10 +38,27 @@ export interface CompiledRule {
   fallback: ReadonlyMap<string, unknown>;
 }
 
+/**
+ * Rules bucketed by the value one event fact must have for them to match: most routing rules
+ * start with `productLine equal "pumps"` or `region in [...]`. A decision then tries only the rules
+ * of its value's bucket plus the rules without such a guard, still in priority order — the others
+ * cannot match, since their guard (a conjunct of their conditions) is false. Built by rule-index.ts.
+ */
+export interface RuleIndex {
+  fact: string;
+  buckets: ReadonlyMap<unknown, readonly CompiledRule[]>;
+  /** Rules not guarded by `fact`, in the order they are tried. */
+  rest: readonly CompiledRule[];
+}
+
 /** A ruleset ready to decide: rules in the order they are tried (priority desc, then document order). */
 export interface CompiledRuleset {
   document: RulesetDocument;
   rules: readonly CompiledRule[];
+  /** Each rule's position in `rules`. */
+  rank: ReadonlyMap<CompiledRule, number>;
+  /** Narrows the rules a decision tries; absent when no fact guards enough rules. */
+  index?: RuleIndex;
   defaultRoute: Route;
   facts: ReadonlyMap<string, FactDefinition>;
 }

@@ -1,17 +1,19 @@
 import type { CompiledNode, CompiledRule, CompiledRuleset, FactAccess } from "./compiled-ruleset.ts";
 import { PENDING, UNAVAILABLE, type DecisionFacts } from "./decision-facts.ts";
 import { readPath } from "./facts.ts";
+import { candidateRules } from "./rule-index.ts";
 
 type Tri = boolean | typeof PENDING;
 
 /**
  * The deciding rule: rules are tried in priority order (document order within a priority) and
  * the first that matches decides, so no rule after it is evaluated — json-rules-engine would
- * evaluate every rule. Evaluation is synchronous until a plugin-backed fact is missing; then the
+ * evaluate every rule. With an index, rules whose guard fact has another value are skipped too. Evaluation is synchronous until a plugin-backed fact is missing; then the
  * rule's records are fetched once and the rule re-evaluated.
  */
 export async function findDecidingRule(ruleset: CompiledRuleset, facts: DecisionFacts): Promise<CompiledRule | undefined> {
-  for (const rule of ruleset.rules) {
+  const rules = ruleset.index ? candidateRules(ruleset.index, facts, ruleset.rank) : ruleset.rules;
+  for (const rule of rules) {
     let result = evaluateNode(rule.root, facts, rule);
     if (result === PENDING) {
       await facts.load(rule.records);

@@ -8,7 +8,7 @@ import { toDecision, type Router } from "../../src/routing/router.ts";
 import type { RulesetDocument } from "../../src/routing/ruleset.ts";
 import { simulate } from "../../src/routing/simulate.ts";
 import { generatedRuleset, manufacturerRuleset, recordedEvents } from "./fixtures/generate.ts";
-import { routerFor } from "./helpers.ts";
+import { routerFor, ticket } from "./helpers.ts";
 
 /** The same ruleset decided by plain json-rules-engine, facts computed the same way. */
 function referenceDecider(document: RulesetDocument, router: Router): (event: HubEvent) => Promise<RoutingDecision> {
@@ -65,4 +65,30 @@ test("simulate reports exactly the decisions that change between two rulesets", 
   assert.equal(report.unchanged, events.length - expected.length);
   const billingChange = report.changes.find((change) => change.before.matchedRules[0] === "billing");
   assert.deepEqual(billingChange?.fields, ["queue"]);
+});
+
+test("the rule index skips only rules whose guard fails, and keeps priority and document order", async () => {
+  const route = (businessLine: string) => ({ type: "route" as const, params: { businessLine } });
+  const lines = ["pumps", "valves", "motors", "fans", "gears", "hoses", "seals", "tanks"];
+  const document: RulesetDocument = {
+    default: { businessLine: "general", queue: "q", agentGroup: "g", priority: "normal", slaMinutes: 60 },
+    rules: [
+      ...lines.map((line) => ({ name: `${line}-eu`, priority: 5, conditions: { all: [{ fact: "productLine", operator: "equal", value: line }, { fact: "region", operator: "in", value: ["DE", "FR"] }] }, event: route(`${line}-eu`) })),
+      { name: "de-anything", priority: 5, conditions: { all: [{ fact: "region", operator: "equal", value: "DE" }] }, event: route("de") },
+      { name: "pumps-or-valves", priority: 7, conditions: { all: [{ fact: "productLine", operator: "in", value: ["pumps", "valves"] }, { fact: "language", operator: "equal", value: "de" }] }, event: route("pv") },
+      { name: "fr-first", priority: 5, conditions: { any: [{ fact: "region", operator: "equal", value: "FR" }] }, event: route("fr") },
+      ...lines.map((line) => ({ name: `${line}-any`, priority: 1, conditions: { all: [{ fact: "productLine", operator: "equal", value: line }] }, event: route(line) })),
+    ],
+  };
+  const router = routerFor(document);
+  assert.equal(router.active().compiled.index?.fact, "productLine");
+  const decide = referenceDecider(document, router);
+  const events = [];
+  for (const productLine of [...lines, "other", undefined]) {
+    for (const region of ["DE", "FR", "US"]) for (const language of ["de", "en"]) events.push(ticket({ productLine, region, language }));
+  }
+  const report = await simulate({ events, before: decide, after: (event) => router.decide(event) });
+  assert.equal(report.changed + report.decidedByOtherRule, 0, JSON.stringify(report.changes.slice(0, 2)));
+  assert.deepEqual((await router.decide(ticket({ productLine: "fans", region: "FR" }))).matchedRules, ["fans-eu"], "earlier in the document than fr-first");
+  assert.deepEqual((await router.decide(ticket({ productLine: "other", region: "DE" }))).matchedRules, ["de-anything"]);
 });

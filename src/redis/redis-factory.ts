@@ -34,11 +34,15 @@ export function createRedisFactory(url: string, logger: Logger): RedisFactory {
     async closeAll() {
       const closing = [...open].map(async (connection) => {
         open.delete(connection);
-        try {
-          await connection.quit();
-        } catch {
+        // QUIT would queue behind commands waiting for a reconnect that may never come.
+        if (connection.status !== "ready") {
           connection.disconnect();
+          return;
         }
+        const quit = connection.quit().then(() => undefined, () => undefined);
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+        await Promise.race([quit, timeout]);
+        connection.disconnect();
       });
       await Promise.all(closing);
     },

@@ -14,8 +14,11 @@ export interface HubProcess {
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
-/** `kefu-hub start` as a real child process on a free port, ready when `/readyz` says so. */
-export async function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
+/**
+ * `kefu-hub start` as a real child process on a free port, returned once `/readyz` says ready
+ * (or, with `waitFor: "listening"`, once `/healthz` answers).
+ */
+export async function startHubProcess(env: Record<string, string>, waitFor: "ready" | "listening" = "ready"): Promise<HubProcess> {
   const port = await freePort();
   let output = "";
   const child = spawn(process.execPath, [CLI, "start"], {
@@ -27,6 +30,8 @@ export async function startHubProcess(env: Record<string, string>): Promise<HubP
       KEFU_API_KEYS: `${TEST_KEYS.admin}=admin`,
       KEFU_LOG_FORMAT: "json",
       KEFU_LOG_LEVEL: "warn",
+      // Tests that need the demo business system start their own on port 0.
+      KEFU_DEMO_BUSINESS_SYSTEM: "false",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -38,10 +43,10 @@ export async function startHubProcess(env: Record<string, string>): Promise<HubP
   await eventually(
     async () => {
       if (child.exitCode !== null) throw new Error(`hub exited early:\n${output}`);
-      return (await fetch(`${url}/readyz`)).status === 200;
+      return (await fetch(`${url}${waitFor === "ready" ? "/readyz" : "/healthz"}`)).status === 200;
     },
     15_000,
-    "the hub process to be ready",
+    `the hub process to be ${waitFor}`,
   );
   return { child, url, exited, output: () => output };
 }

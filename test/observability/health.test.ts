@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { freePort, startHubProcess } from "../helpers/hub-process.ts";
 import { expectProblem } from "../helpers/problem.ts";
-import { startTestHub, type TestHub } from "../helpers/test-hub.ts";
+import { eventually, startTestHub, type TestHub } from "../helpers/test-hub.ts";
 
 let hub: TestHub;
 before(async () => {
@@ -23,13 +26,23 @@ test("/readyz is 200 once Redis answers, with each check", async () => {
   assert.equal(body.checks["redis"], "ok");
 });
 
-test("/readyz is 503 problem+json naming the reason while Redis is unreachable", async () => {
-  const unreachable = await startTestHub({ redisUrl: "redis://127.0.0.1:1" });
+test("while Redis is not up yet: /healthz 200, /readyz 503 naming Redis; ready once Redis starts", { timeout: 30_000 }, async () => {
+  const redisPort = await freePort();
+  const prefix = `test-${randomUUID().slice(0, 8)}`;
+  const hubProcess = await startHubProcess({ REDIS_URL: `redis://127.0.0.1:${redisPort}`, KEFU_REDIS_PREFIX: prefix }, "listening");
+  const redis = { server: undefined as ChildProcess | undefined };
   try {
-    const problem = await expectProblem(await unreachable.request("/readyz", { scope: "none" }), 503, "not_ready");
-    assert.match(problem.detail, /redis/);
+    assert.equal((await fetch(`${hubProcess.url}/healthz`)).status, 200);
+    const problem = await expectProblem(await fetch(`${hubProcess.url}/readyz`), 503, "not_ready");
+    assert.match(problem.detail, new RegExp(`waiting for Redis at redis://127.0.0.1:${redisPort}`));
+    await expectProblem(await fetch(`${hubProcess.url}/v1/whoami`), 503, "not_ready");
+
+    redis.server = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    await eventually(async () => (await fetch(`${hubProcess.url}/readyz`)).status === 200, 20_000, "readiness after Redis started");
   } finally {
-    await unreachable.close();
+    hubProcess.child.kill("SIGTERM");
+    await hubProcess.exited;
+    redis.server?.kill("SIGKILL");
   }
 });
 

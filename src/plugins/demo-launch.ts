@@ -25,7 +25,14 @@ export async function startDemoIfEnabled(config: HubConfig, logger: Logger, hubR
   if (enabled.length === 0 || !existsSync(serverFile)) return undefined;
   // Imported by path at run time: the demo is an example beside the hub, not a part of it.
   const module = (await import(pathToFileURL(serverFile).href)) as { startDemoBusinessSystem: typeof startDemoBusinessSystem };
-  const demo = await module.startDemoBusinessSystem({ port: config.demoBusinessSystemPort, host: "127.0.0.1" });
+  let demo: RunningDemo;
+  try {
+    demo = await module.startDemoBusinessSystem({ port: config.demoBusinessSystemPort, host: "127.0.0.1" });
+  } catch (error) {
+    // A busy port must not stop the hub: the demo plugins then answer plugin_error until it is fixed.
+    logger.warn({ err: error, port: config.demoBusinessSystemPort }, "cannot start the demo business system; set KEFU_DEMO_BUSINESS_SYSTEM_PORT to a free port (0 picks one) or KEFU_DEMO_BUSINESS_SYSTEM=false");
+    return undefined;
+  }
   for (const name of enabled) {
     const settings = config.plugins[name] ?? {};
     if (settings.config?.["baseUrl"] !== undefined) continue;

@@ -87,3 +87,22 @@ test("a failing upstream becomes plugin_error naming plugin and method; calls an
   const metrics = await (await hub.request("/metrics", { scope: "none" })).text();
   assert.match(metrics, /kefu_plugin_call_duration_seconds_count\{plugin="demo-payments",method="getPayments",outcome="error"\} 1/);
 });
+
+test("npm start's demo launcher starts the demo business system and points unconfigured demo plugins at it", async () => {
+  const { startDemoIfEnabled } = await import("../../src/plugins/demo-launch.ts");
+  const { loadConfig } = await import("../../src/config/load-config.ts");
+  const { hubPaths } = await import("../../src/paths.ts");
+  const { pino } = await import("pino");
+  const config = loadConfig({ env: {}, schemas: hub.schemas, overrides: { demoBusinessSystemPort: 0, plugins: { "demo-crm": { config: { baseUrl: "http://crm.internal" } } } } });
+  const demo = await startDemoIfEnabled(config, pino({ level: "silent" }), hubPaths().root);
+  try {
+    assert.ok(demo);
+    assert.equal(config.plugins["demo-orders"]?.config?.["baseUrl"], demo.url);
+    assert.equal(config.plugins["demo-crm"]?.config?.["baseUrl"], "http://crm.internal");
+    assert.equal((await fetch(`${demo.url}/orders/SO-100001`)).status, 200);
+    assert.equal((await fetch(`${demo.url}/customers/C-9999`)).status, 404);
+  } finally {
+    await demo?.close();
+  }
+  assert.equal(await startDemoIfEnabled({ ...config, demoBusinessSystem: false }, pino({ level: "silent" }), hubPaths().root), undefined);
+});

@@ -49,6 +49,7 @@ export class RunnerClient {
   #ready: Promise<void> | undefined;
   #closed = false;
   #crashes = 0;
+  #upSince = 0;
   #restarts = 0;
 
   constructor(options: RunnerClientOptions) {
@@ -143,7 +144,7 @@ export class RunnerClient {
       if (child.connected) child.send(batch);
     });
     child.once("exit", (code, signal) => this.#onExit(child, code, signal));
-    this.#crashes = 0;
+    this.#upSince = Date.now();
   }
 
   #onMessage(message: FromRunner): void {
@@ -175,6 +176,9 @@ export class RunnerClient {
   }
 
   #scheduleRestart(): void {
+    // Backoff grows while the runner keeps dying soon after it started (say a plugin that crashes it
+    // on every call), and starts over once it stayed up for a while.
+    if (Date.now() - this.#upSince > 30_000) this.#crashes = 0;
     const delayMs = Math.min(5000, 100 * 2 ** this.#crashes++);
     this.#ready = new Promise<void>((resolve) => setTimeout(resolve, delayMs))
       .then(() => this.#spawn())

@@ -27,7 +27,8 @@ export function guestPrelude(host: GuestHostRef, initJson: string): (exports: Re
   };
   const call = async (op: string, payload: unknown): Promise<unknown> => {
     const answer = await host.apply(undefined, [op, JSON.stringify(payload)], { arguments: { copy: true }, result: { promise: true, copy: true } });
-    return JSON.parse(answer) as unknown;
+    if (answer.startsWith("e")) throw new Error(answer.slice(1));
+    return JSON.parse(answer.slice(1)) as unknown;
   };
   const log = (level: string) => (message: unknown, fields?: unknown): void => {
     host.applyIgnored(undefined, ["log", JSON.stringify({ level, msg: String(message), fields })], { arguments: { copy: true } });

@@ -7,7 +7,7 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 const MAX_CACHE_VALUE_BYTES = 256 * 1024;
 const FETCH_METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]);
 
-/** One host operation, asked for by the guest with a JSON payload and answered with JSON. */
+/** One host operation, asked for by the guest with a JSON payload; answers `o<json>` or `e<error message>`. */
 export type HostDispatch = (op: string, payloadJson: string) => Promise<string>;
 
 export interface PluginCache {
@@ -59,7 +59,7 @@ export function createCache(init: RunnerInit["cache"]): PluginCache {
  */
 export function createHostDispatch(spec: LoadSpec, services: RunnerServices, fakes: () => FakeRoute[] | null): HostDispatch {
   const allowed = new Set(spec.allow);
-  return async (op, payloadJson) => {
+  const run = async (op: string, payloadJson: string): Promise<string> => {
     const payload = JSON.parse(payloadJson) as Record<string, unknown>;
     switch (op) {
       case "fetch":
@@ -87,6 +87,12 @@ export function createHostDispatch(spec: LoadSpec, services: RunnerServices, fak
         throw new Error(`unknown host operation ${op}`);
     }
   };
+  // Failures go back as data (`e<message>`), never as a rejected promise: isolated-vm may attach its
+  // handler too late for Node, which would then take the rejection as unhandled and end the runner.
+  return (op, payloadJson) => run(op, payloadJson).then(
+    (answer) => `o${answer}`,
+    (error: unknown) => `e${(error as Error).message ?? String(error)}`,
+  );
 }
 
 function cacheKey(key: unknown): string {

@@ -70,6 +70,11 @@ function answer(message: ToRunner): void {
   );
 }
 
+// A stray rejection must not end every plugin's isolate with it: report it and keep serving.
+process.on("unhandledRejection", (reason) => {
+  process.stderr.write(`kefu-hub plugin runner: unhandled rejection: ${String(reason)}\n`);
+});
+
 // Without its parent the runner has no purpose: exit rather than linger as an orphan.
 process.on("disconnect", () => {
   for (const sandbox of sandboxes.values()) sandbox.dispose();

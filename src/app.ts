@@ -69,10 +69,11 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
   // Told of every newly accepted event once it is stored (order context adds one here).
   const observers: EventObserver[] = [context.observer];
   const webhooks = await createWebhookModules({ config, logger, schemas, redis, registry: metrics.registry, auth, validation, enrichers, observers });
+
   const modules: HubModule[] = [
     { name: "whoami", router: whoamiRoutes(auth) },
     routing.module,
-    pluginModule({ host: plugins, auth, validation, breakerStates: context.breakerStates }),
+    pluginModule({ host: plugins, auth, validation, breakerStates: (plugin) => context.breakerStates(plugin) }),
     context,
     ...webhooks.modules,
   ];

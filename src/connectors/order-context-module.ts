@@ -104,6 +104,7 @@ export async function createOrderContextModule(options: OrderContextModuleOption
   const hot = createHotContext({ cache, policies, pluginFor, metrics });
   const service = createOrderContextService({
     connectors, fetchPart, cache, flights, timeouts: settings, metrics, hot,
+    retryAfterSeconds: Math.max(1, Math.ceil(settings.breaker.resetTimeoutMs / 1000)),
     // Other instances drop their in-process copies; a failed notice must not fail the invalidation.
     ...(bus ? { onInvalidate: (keys: string[]) => bus.publish(keys).catch((error: unknown) => log.warn({ err: error }, "could not announce a context cache invalidation")) } : {}),
   });

@@ -62,6 +62,8 @@ export interface OrderContextOptions {
   flights: SingleFlight<unknown>;
   timeouts: ContextTimeouts;
   metrics?: ContextMetrics;
+  /** `Retry-After` of a customer answer refused by an open breaker: about when it probes again. @defaultValue 10 */
+  retryAfterSeconds?: number;
   /** Told of every invalidation made here (to tell other hub instances). */
   onInvalidate?: (keys: string[]) => Promise<void>;
   /** The synchronous hot path; none: every request takes the full path. */
@@ -71,6 +73,7 @@ export interface OrderContextOptions {
 /** The order-context aggregator: every part concurrently, each within its budget, degraded rather than failed. */
 export function createOrderContextService(options: OrderContextOptions): OrderContextService {
   const { connectors, fetchPart, cache, flights, timeouts, metrics } = options;
+  const retryAfterSeconds = options.retryAfterSeconds ?? 10;
   const budget = (deadline: Deadline): number => Math.min(timeouts.partTimeoutMs, deadline.remainingMs());
 
   const measured = async <T>(work: () => Promise<T>, outcomeOf: (value: T) => ContextOutcome): Promise<T> => {
@@ -118,7 +121,7 @@ export function createOrderContextService(options: OrderContextOptions): OrderCo
     getCustomer: (customerId) =>
       measured(async () => {
         const outcome = await fetchPart(customerPart(connectors, customerId), budget(createDeadline(timeouts.deadlineMs)));
-        if (!outcome.ok) throw customerError(customerId, outcome.reason, outcome.source);
+        if (!outcome.ok) throw customerError(customerId, outcome.reason, outcome.source, retryAfterSeconds);
         if (!outcome.value) throw new HubError("not_found", `customer ${customerId} is not known to the CRM plugin (${outcome.source.plugin})`);
         return { customer: outcome.value, sources: { customer: outcome.source } };
       }, () => "complete"),
@@ -157,14 +160,14 @@ function dependentFailure(plugin: string | null): PartOutcome<"customer"> {
   return { ok: false, reason: "order_unavailable", source: { plugin, cache: "miss", ageMs: 0, durationMs: 0 } };
 }
 
-function customerError(customerId: string, reason: DegradedReason, source: PartSource): HubError {
+function customerError(customerId: string, reason: DegradedReason, source: PartSource, retryAfterSeconds: number): HubError {
   const where = `the CRM plugin (${source.plugin ?? "none loaded"})`;
   switch (reason) {
     case "timeout":
     case "plugin_timeout":
       return new HubError("plugin_timeout", `${where} did not answer for customer ${customerId} in time`);
     case "circuit_open":
-      return new HubError("plugin_unavailable", `${where} is failing; its circuit breaker is open`, { headers: { "retry-after": "5" } });
+      return new HubError("plugin_unavailable", `${where} is failing; its circuit breaker is open`, { headers: { "retry-after": String(retryAfterSeconds) } });
     case "plugin_error":
     case "plugin_output_invalid":
     case "plugin_unavailable":

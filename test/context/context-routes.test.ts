@@ -127,3 +127,14 @@ test("an accepted order.updated event drops the order's cached parts", async () 
     { order: "miss", payments: "miss", shipments: "miss", customer: "hit" },
   );
 });
+
+test("GET /v1/customers/{id} has nothing to degrade to: a CRM slower than the part timeout is 504", async () => {
+  hub.demo.setKnobs("crm", { latencyMs: 1200 });
+  try {
+    const started = performance.now();
+    await expectProblem(await hub.request(`/v1/customers/${hub.demo.customerIds()[40]!}`, { scope: "read" }), 504, "plugin_timeout");
+    assert.ok(performance.now() - started < 800 + 300, "answered at the part timeout");
+  } finally {
+    hub.demo.setKnobs("crm", { latencyMs: 0 });
+  }
+});

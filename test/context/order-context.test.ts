@@ -257,7 +257,10 @@ test("customers: found, unknown, and an open breaker", async () => {
     caller.set("crm", { failWith: "plugin_error" });
     // Two successes so far: the third failure makes 3 of 5 calls, over 50%.
     for (let i = 0; i < 3; i += 1) await assert.rejects(service.getCustomer("C-3"), (e) => isHubError(e) && e.code === "plugin_error");
-    await assert.rejects(service.getCustomer("C-3"), (e) => isHubError(e) && e.code === "plugin_unavailable" && /circuit breaker is open/.test(e.message));
+    await assert.rejects(
+      service.getCustomer("C-3"),
+      (e) => isHubError(e) && e.code === "plugin_unavailable" && /circuit breaker is open/.test(e.message) && e.options.headers?.["retry-after"] === "10",
+    );
     caller.set("crm", { latencyMs: 400 });
     await assert.rejects(service.getCustomer("C-1"), (e) => isHubError(e) && e.code === "plugin_unavailable");
   } finally {

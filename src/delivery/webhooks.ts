@@ -162,14 +162,16 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
       (closing ??= (async () => {
         const steps: [string, () => Promise<unknown> | void][] = [
           ["outbox consumer", () => consumer?.close()],
-          ["delivery worker", () => closeWorker(worker, config.shutdownGraceMs)],
+          // Without Redis nothing can finish and a graceful close would wait for it forever.
+          ["delivery worker", () => closeWorker(worker, queueConnection.status === "ready" ? config.shutdownGraceMs : 0)],
           ["delivery queue", () => queue.close()],
           ["http sender", () => sender.close()],
           ["breakers", () => breakers.close()],
         ];
         for (const [name, step] of steps) {
           try {
-            await step();
+            // Bounded: with Redis gone, BullMQ's close can wait for a connection forever.
+            await withTimeout(Promise.resolve(step()), config.shutdownGraceMs + 2000, name);
           } catch (error) {
             logger.error({ err: error, step: name }, "webhooks failed to close a part");
           }
@@ -181,6 +183,10 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
 /** Lets active deliveries finish within the grace period, then stops without waiting (their jobs are retaken as stalled). */
 async function closeWorker(worker: Worker | undefined, graceMs: number): Promise<void> {
   if (!worker) return;
+  if (graceMs === 0) {
+    await worker.close(true);
+    return;
+  }
   let timer: NodeJS.Timeout | undefined;
   const grace = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), graceMs);
@@ -188,4 +194,16 @@ async function closeWorker(worker: Worker | undefined, graceMs: number): Promise
   const outcome = await Promise.race([worker.close(), grace]);
   clearTimeout(timer);
   if (outcome === "timeout") await worker.close(true);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not close within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

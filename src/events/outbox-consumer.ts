@@ -108,9 +108,22 @@ export function createOutboxConsumer(options: OutboxConsumerOptions): OutboxCons
     await dispatch(toEntries(read?.[0]?.[1] ?? []));
   };
 
+  const ensureGroup = async (): Promise<void> => {
+    try {
+      await redis.xgroup("CREATE", keys.outbox, OUTBOX_GROUP, "0", "MKSTREAM");
+    } catch (error) {
+      if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
+    }
+  };
+
   const run = async (): Promise<void> => {
+    let grouped = false;
     while (running) {
       try {
+        if (!grouped) {
+          await ensureGroup();
+          grouped = true;
+        }
         await readOnce();
       } catch (error) {
         if (!running) return;
@@ -121,12 +134,8 @@ export function createOutboxConsumer(options: OutboxConsumerOptions): OutboxCons
   };
 
   return {
+    /** Starts the loop and returns at once: an unreachable Redis must not hold the hub's start. */
     async start() {
-      try {
-        await redis.xgroup("CREATE", keys.outbox, OUTBOX_GROUP, "0", "MKSTREAM");
-      } catch (error) {
-        if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
-      }
       running = true;
       loop = run();
     },
@@ -135,6 +144,9 @@ export function createOutboxConsumer(options: OutboxConsumerOptions): OutboxCons
       running = false;
       // Wakes the blocked read; a batch being fanned out finishes first (await loop).
       blocking.disconnect();
+      // Without Redis the loop's pending command only fails after ioredis's retries; it ends by
+      // itself then (running is false), and nothing it could still do matters.
+      if (redis.status !== "ready") return;
       await loop;
       await Promise.allSettled([...inFlight]);
     },

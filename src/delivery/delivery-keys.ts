@@ -5,6 +5,8 @@
 export interface DeliveryKeys {
   /** Hash: subscription id → JSON. */
   subscriptions: string;
+  /** Pub/sub channel announcing subscription writes. */
+  subscriptionChanges: string;
   /** String: ISO time of the first failure since the last success. */
   failingSince(subscriptionId: string): string;
   /** Sorted set of delivery ids by creation time (ms). */
@@ -24,6 +26,7 @@ export interface DeliveryKeys {
 export function deliveryKeys(prefix: string): DeliveryKeys {
   return {
     subscriptions: `${prefix}:subs`,
+    subscriptionChanges: `${prefix}:subs:changed`,
     failingSince: (id) => `${prefix}:sub:${id}:failing`,
     subscriptionDeliveries: (id) => `${prefix}:sub:${id}:dlv`,
     subscriptionDead: (id) => `${prefix}:sub:${id}:dead`,

@@ -12,7 +12,7 @@ import { rateLimitDelay } from "./rate-limiter.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
 import { sign } from "./signer.ts";
 import { signingSecrets, type Subscription } from "./subscription.ts";
-import type { SubscriptionStore } from "./subscription-store.ts";
+import type { SubscriptionReader } from "./subscription-cache.ts";
 
 /** Thrown for a failed attempt that will be retried; carries the delay the backoff strategy uses. */
 export class AttemptFailedError extends Error {
@@ -27,7 +27,7 @@ export class AttemptFailedError extends Error {
 export interface ProcessorDependencies {
   redis: Redis;
   keys: DeliveryKeys;
-  subscriptions: SubscriptionStore;
+  subscriptions: SubscriptionReader;
   deliveries: DeliveryStore;
   sender: HttpSender;
   breakers: BreakerRegistry;

@@ -8,7 +8,7 @@ import { BACKOFF_TYPE, JOB_PRIORITY, type DeliveryJobData } from "./delivery-job
 import type { DeliveryStore, NewDelivery } from "./delivery-store.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
 import { subscribesTo } from "./subscription.ts";
-import type { SubscriptionStore } from "./subscription-store.ts";
+import type { SubscriptionReader } from "./subscription-cache.ts";
 
 export interface FanOut {
   /** One job per (event, matching subscription); safe to run twice for the same events. */
@@ -20,7 +20,7 @@ export interface FanOut {
 export interface FanOutOptions {
   redis: Redis;
   queue: Queue<DeliveryJobData>;
-  subscriptions: SubscriptionStore;
+  subscriptions: SubscriptionReader;
   deliveries: DeliveryStore;
   eventKeys: EventKeys;
   retry: RetryPolicy;

@@ -25,7 +25,11 @@ if redis.call("HGET", KEYS[1], ARGV[1]) == ARGV[2] then
 end
 return 0`;
 
-export function createSubscriptionStore(redis: Redis, keys: DeliveryKeys): SubscriptionStore {
+/** Every write is announced on `changes` (a pub/sub channel) so that caches drop their copy. */
+export function createSubscriptionStore(redis: Redis, keys: DeliveryKeys, changes: string): SubscriptionStore {
+  const announce = async (id: string): Promise<void> => {
+    await redis.publish(changes, id);
+  };
   const parse = (raw: string | null): Subscription | undefined => (raw ? (JSON.parse(raw) as Subscription) : undefined);
   return {
     async list() {
@@ -37,6 +41,7 @@ export function createSubscriptionStore(redis: Redis, keys: DeliveryKeys): Subsc
     },
     async save(subscription) {
       await redis.hset(keys.subscriptions, subscription.id, JSON.stringify(subscription));
+      await announce(subscription.id);
     },
     async update(id, change) {
       // Compare-and-set, retried when another writer changed it between read and write. (WATCH
@@ -47,13 +52,17 @@ export function createSubscriptionStore(redis: Redis, keys: DeliveryKeys): Subsc
         if (!current || raw === null) return undefined;
         const next = change(current);
         const swapped = await redis.eval(COMPARE_AND_SET, 1, keys.subscriptions, id, raw, JSON.stringify(next));
-        if (swapped === 1) return next;
+        if (swapped === 1) {
+          await announce(id);
+          return next;
+        }
       }
       throw new Error(`subscription ${id} kept changing; update not applied`);
     },
     async delete(id) {
       const removed = await redis.hdel(keys.subscriptions, id);
       await redis.del(keys.failingSince(id));
+      await announce(id);
       return removed > 0;
     },
   };

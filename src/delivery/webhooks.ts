@@ -22,6 +22,7 @@ import { sampleQueue } from "./queue-sample.ts";
 import { createRetryPolicy } from "./retry-policy.ts";
 import { createSsrfGuard } from "./ssrf-guard.ts";
 import { createSubscriptionService, type SubscriptionService } from "./subscription-service.ts";
+import { createSubscriptionCache } from "./subscription-cache.ts";
 import { createSubscriptionStore } from "./subscription-store.ts";
 
 export interface WebhooksOptions {
@@ -70,7 +71,13 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
   const metrics = createDeliveryMetrics(registry, () => sampleQueue(queue));
   const eventStore = createEventStore(main, eKeys, config.eventsDedupeSeconds);
   const ingest = createIngestService({ store: eventStore, schemas, observers, ingested: metrics.eventsIngested, logger });
-  const subscriptionStore = createSubscriptionStore(main, dKeys);
+  const subscriptionStore = createSubscriptionStore(main, dKeys, dKeys.subscriptionChanges);
+  const subscriptionCache = createSubscriptionCache({
+    store: subscriptionStore,
+    subscriber: redis.create("subscription-changes"),
+    channel: dKeys.subscriptionChanges,
+    logger,
+  });
   const deliveries = createDeliveryStore({ redis: main, keys: dKeys, retentionSeconds, deadLetterSeconds });
   const retry = createRetryPolicy({ schedule: config.deliveryRetrySchedule, retryAfterMaxMs: config.deliveryRetryAfterMaxSeconds * 1000 });
   const guard = createSsrfGuard({ allowCidrs: config.deliveryAllowCidrs });
@@ -81,7 +88,7 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
     volumeThreshold: config.deliveryBreakerVolumeThreshold,
     gauge: metrics.breakerState,
   });
-  const fanOut = createFanOut({ redis: main, queue, subscriptions: subscriptionStore, deliveries, eventKeys: eKeys, retry, retentionSeconds });
+  const fanOut = createFanOut({ redis: main, queue, subscriptions: subscriptionCache, deliveries, eventKeys: eKeys, retry, retentionSeconds });
   const failures = createFailureTracker({
     redis: main,
     keys: dKeys,
@@ -105,7 +112,7 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
     ingest,
     secretOverlapMs: config.deliverySecretOverlapHours * 3_600_000,
   });
-  const processor = createDeliveryProcessor({ redis: main, keys: dKeys, subscriptions: subscriptionStore, deliveries, sender, breakers, retry, failures, metrics, logger });
+  const processor = createDeliveryProcessor({ redis: main, keys: dKeys, subscriptions: subscriptionCache, deliveries, sender, breakers, retry, failures, metrics, logger });
 
   let worker: Worker<DeliveryJobData> | undefined;
   let consumer: OutboxConsumer | undefined;
@@ -145,6 +152,8 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
     deliveries,
     async start() {
       if (!config.deliveryWorkers) return;
+      // Not awaited: an unreachable Redis must not hold the start; until subscribed, reads go to Redis.
+      subscriptionCache.start().catch((error: unknown) => logger.error({ err: error }, "subscription change feed failed"));
       consumer = createOutboxConsumer({
         blocking: redis.create("events-outbox", { maxRetriesPerRequest: null }),
         redis: main,

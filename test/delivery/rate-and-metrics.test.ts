@@ -17,7 +17,7 @@ after(async () => {
 
 test("rateLimitPerSecond spreads deliveries over seconds without using attempts", async () => {
   const sub = await subscribe(hub, `${receiver.url}/limited`, { events: ["ticket.closed"], rateLimitPerSecond: 3 });
-  const events = Array.from({ length: 7 }, (_, i) => ({ ...ticketCreated(), type: "ticket.closed", data: { ticketId: `T-${i}` } }));
+  const events: Record<string, unknown>[] = Array.from({ length: 7 }, (_, i) => ({ ...ticketCreated(), type: "ticket.closed", data: { ticketId: `T-${i}` } }));
   for (const event of events) await postEvent(hub, event);
   await eventually(() => receiver.received.filter((r) => r.path === "/limited").length === events.length, 6000, "all limited deliveries");
   const bySecond = new Map<number, number>();
@@ -27,15 +27,15 @@ test("rateLimitPerSecond spreads deliveries over seconds without using attempts"
   }
   assert.ok([...bySecond.values()].every((n) => n <= 3), `per second: ${JSON.stringify([...bySecond.values()])}`);
   assert.ok(bySecond.size >= 3);
-  const response = await hub.request(`/v1/deliveries/${String(events[6]?.id)}.${sub.id}`);
+  const response = await hub.request(`/v1/deliveries/${String(events[6]?.["id"])}.${sub.id}`);
   assert.equal(((await response.json()) as { attempts: number }).attempts, 1);
 });
 
 test("metrics count ingested events by type, deliveries by outcome, and accept → delivery latency", async () => {
   await subscribe(hub, `${receiver.url}/metrics`, { events: ["order.updated"] });
-  const event = { ...ticketCreated(), type: "order.updated", data: { orderId: "SO-1", status: "shipped" } };
+  const event: Record<string, unknown> = { ...ticketCreated(), type: "order.updated", data: { orderId: "SO-1", status: "shipped" } };
   await postEvent(hub, event);
-  await eventually(() => receiver.received.some((r) => r.headers["webhook-id"] === event.id), 5000, "delivery");
+  await eventually(() => receiver.received.some((r) => r.headers["webhook-id"] === event["id"]), 5000, "delivery");
   const text = await eventually(async () => {
     const body = await (await hub.request("/metrics", { scope: "none" })).text();
     return /kefu_deliveries_total\{outcome="delivered"\} [1-9]/.test(body) ? body : undefined;

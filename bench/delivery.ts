@@ -143,25 +143,29 @@ async function bareBullmq(): Promise<Row> {
   }
 }
 
-async function kefuHub(receiver: Receiver): Promise<Row> {
+/** `workers` > 0: the hub only serves the API and that many `kefu-hub worker` processes deliver. */
+async function kefuHub(receiver: Receiver, workers: number): Promise<Row> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const port = await freePort();
   const extraArgs = (process.env["BENCH_HUB_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
-  const hub = spawn(process.execPath, [...extraArgs, fileURLToPath(new URL("../src/cli/main.ts", import.meta.url)), "start"], {
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      REDIS_URL,
-      KEFU_REDIS_PREFIX: prefix,
-      KEFU_API_KEYS: `${KEY}=admin`,
-      KEFU_DELIVERY_ALLOW_CIDRS: "127.0.0.0/8",
-      KEFU_LOG_LEVEL: "warn",
-      KEFU_LOG_FORMAT: "json",
-      KEFU_PLUGIN_WATCH: "false",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+  const env = {
+    PATH: process.env["PATH"] ?? "",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    REDIS_URL,
+    KEFU_REDIS_PREFIX: prefix,
+    KEFU_API_KEYS: `${KEY}=admin`,
+    KEFU_DELIVERY_ALLOW_CIDRS: "127.0.0.0/8",
+    KEFU_LOG_LEVEL: "warn",
+    KEFU_LOG_FORMAT: "json",
+    KEFU_PLUGIN_WATCH: "false",
+    KEFU_DELIVERY_WORKERS: workers > 0 ? "false" : "true",
+    // KEFU_* of the bench's own environment win, for experiments (e.g. KEFU_DELIVERY_CONCURRENCY).
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("KEFU_"))),
+  };
+  const hub = spawn(process.execPath, [...extraArgs, cli, "start"], { env, stdio: ["ignore", "inherit", "inherit"] });
+  const workerProcesses = Array.from({ length: workers }, () => spawn(process.execPath, [...extraArgs, cli, "worker"], { env, stdio: ["ignore", "inherit", "inherit"] }));
   const url = `http://127.0.0.1:${port}`;
   const pool = new Pool(url, { connections: CONCURRENCY });
   const call = async (path: string, body: unknown): Promise<number> => {
@@ -176,7 +180,8 @@ async function kefuHub(receiver: Receiver): Promise<Row> {
     const run = randomUUID().slice(0, 8);
     const id = (i: number): string => `evt_${run}-${i}`;
     // chat.message.created: a type routing leaves alone, so this measures the delivery pipeline.
-    return await measure("kefu-hub ingest → delivered", id, receiver.arrivals, async (i) => {
+    const name = workers > 0 ? `kefu-hub API + ${workers} \`kefu-hub worker\`` : "kefu-hub ingest → delivered";
+    return await measure(name, id, receiver.arrivals, async (i) => {
       const status = await call("/v1/events", {
         id: id(i),
         type: "chat.message.created",
@@ -188,7 +193,7 @@ async function kefuHub(receiver: Receiver): Promise<Row> {
     });
   } finally {
     await pool.close();
-    await stopChild(hub);
+    await Promise.all([hub, ...workerProcesses].map(stopChild));
     await deleteKeys(prefix);
   }
 }
@@ -257,7 +262,7 @@ function print(rows: Row[]): void {
   const format = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
   console.log(format(header));
   for (const line of lines) console.log(format(line));
-  const kefu = rows.find((r) => r.name.startsWith("kefu"));
+  const kefu = rows.find((r) => r.name.startsWith("kefu-hub ingest"));
   if (kefu && bare) {
     console.log(`\ntargets: p99 < 20 ms at ${RATE}/s → ${kefu.p99.toFixed(2)} ms ${kefu.p99 < 20 ? "met" : "MISSED"}; throughput ≥ 0.5 × bare BullMQ → ${(kefu.throughput / bare.throughput).toFixed(2)} ${kefu.throughput / bare.throughput >= 0.5 ? "met" : "MISSED"}`);
   }
@@ -265,7 +270,7 @@ function print(rows: Row[]): void {
 
 const receiver = await startReceiver();
 try {
-  const rows = [await directUndici(receiver), await bareBullmq(), await kefuHub(receiver)];
+  const rows = [await directUndici(receiver), await bareBullmq(), await kefuHub(receiver, 0), await kefuHub(receiver, 1)];
   print(rows);
 } finally {
   receiver.server.closeAllConnections();

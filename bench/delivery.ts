@@ -96,7 +96,13 @@ async function measure(name: string, ids: (i: number) => string, arrivals: Map<s
   const count = RATE * LATENCY_SECONDS;
   const sentAt = await paced(count, RATE, (i) => send(base + i));
   await waitFor(() => Array.from({ length: count }, (_, i) => ids(base + i)).every((id) => arrivals.has(id)), 30_000, `${name} latency run`);
-  const latencies = sentAt.map((at, i) => (arrivals.get(ids(base + i)) ?? NaN) - at).sort((a, b) => a - b);
+  const unsorted = sentAt.map((at, i) => (arrivals.get(ids(base + i)) ?? NaN) - at);
+  // BENCH_TAIL=1 prints when the slowest events were sent: clustered offsets mean a stall, not a queue.
+  if (process.env["BENCH_TAIL"]) {
+    const slowest = unsorted.map((ms, i) => ({ ms, at: (sentAt[i] ?? 0) - (sentAt[0] ?? 0) })).sort((a, b) => b.ms - a.ms).slice(0, 40);
+    console.log(name, "slowest (latency ms @ send offset ms):", slowest.map((s) => `${s.ms.toFixed(1)}@${s.at.toFixed(0)}`).join(" "));
+  }
+  const latencies = [...unsorted].sort((a, b) => a - b);
 
   const offset = base + count;
   const started = performance.now();

@@ -96,7 +96,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions): 
         url: input.url,
         events: [...new Set(input.events)],
         enabled: input.enabled ?? true,
-        headers: input.headers ?? {},
+        headers: lowerCaseNames(input.headers ?? {}),
         secret: input.secret ?? generateSecret(),
         createdAt: now,
         updatedAt: now,
@@ -166,7 +166,7 @@ function applyPatch(current: Subscription, patch: SubscriptionPatch): Subscripti
   if (patch.url !== undefined) next.url = patch.url;
   if (patch.events !== undefined) next.events = [...new Set(patch.events)];
   if (patch.description !== undefined) next.description = patch.description;
-  if (patch.headers !== undefined) next.headers = patch.headers;
+  if (patch.headers !== undefined) next.headers = lowerCaseNames(patch.headers);
   if (patch.rateLimitPerSecond === null) delete next.rateLimitPerSecond;
   else if (patch.rateLimitPerSecond !== undefined) next.rateLimitPerSecond = patch.rateLimitPerSecond;
   if (patch.enabled !== undefined) {
@@ -174,4 +174,9 @@ function applyPatch(current: Subscription, patch: SubscriptionPatch): Subscripti
     if (patch.enabled) delete next.disabledReason;
   }
   return next;
+}
+
+/** Header names in lower case, so that `Webhook-Signature` cannot slip past the reserved names. */
+function lowerCaseNames(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }

@@ -61,7 +61,8 @@ export function createSubscriptionStore(redis: Redis, keys: DeliveryKeys, change
     },
     async delete(id) {
       const removed = await redis.hdel(keys.subscriptions, id);
-      await redis.del(keys.failingSince(id));
+      // Its delivery records expire by themselves; its indexes would not.
+      await redis.del(keys.failingSince(id), keys.subscriptionDeliveries(id), keys.subscriptionDead(id));
       await announce(id);
       return removed > 0;
     },

@@ -34,9 +34,11 @@ test("create, read, list, update and delete a subscription; the secret is shown 
   assert.equal(list.status, 200);
   assert.ok(((await list.json()) as { items: { id: string }[] }).items.some((s) => s.id === created.id));
 
-  const patched = await hub.request(`/v1/subscriptions/${created.id}`, { method: "PATCH", json: { events: ["*"], rateLimitPerSecond: 5 } });
+  const patched = await hub.request(`/v1/subscriptions/${created.id}`, { method: "PATCH", json: { events: ["*"], rateLimitPerSecond: 5, headers: { "X-Tenant": "acme" } } });
   assert.equal(patched.status, 200);
-  assert.deepEqual(((await patched.json()) as { events: string[] }).events, ["*"]);
+  const patchedView = (await patched.json()) as { events: string[]; headers: Record<string, string> };
+  assert.deepEqual(patchedView.events, ["*"]);
+  assert.deepEqual(patchedView.headers, { "x-tenant": "acme" });
   const unlimited = await hub.request(`/v1/subscriptions/${created.id}`, { method: "PATCH", json: { rateLimitPerSecond: null } });
   assert.equal(((await unlimited.json()) as { rateLimitPerSecond?: number }).rateLimitPerSecond, undefined);
 
@@ -53,6 +55,8 @@ test("bad subscriptions and events are refused with problem+json", async () => {
     [{ url: `${receiver.url}/x`, events: ["Ticket created"] }, "/events/0"],
     [{ url: `${receiver.url}/x`, events: ["*"], secret: "not-a-secret" }, "/secret"],
     [{ url: `${receiver.url}/x`, events: ["*"], headers: { "webhook-signature": "forged" } }, "/headers"],
+    [{ url: `${receiver.url}/x`, events: ["*"], headers: { "Webhook-Signature": "forged" } }, "/headers"],
+    [{ url: `${receiver.url}/x`, events: ["*"], headers: { "Content-Type": "text/plain" } }, "/headers"],
     [{ url: `${receiver.url}/x`, events: ["*"], extra: 1 }, "/extra"],
   ];
   for (const [body, pointer] of cases) {

@@ -15,7 +15,7 @@ const RATE = 500; // events/s for the latency runs
 const LATENCY_SECONDS = 6;
 const BURST = 5000; // events for the throughput runs
 const CONCURRENCY = 64;
-const WARM_UP = 500;
+const WARM_UP = 2000;
 const KEY = "bench-admin-key-000001";
 
 interface Row {

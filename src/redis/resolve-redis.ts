@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { delimiter, join } from "node:path";
 import type { Logger } from "pino";
+import { freePort } from "../net/free-port.ts";
 
 export interface ResolvedRedis {
   url: string;
@@ -103,15 +104,4 @@ function findOnPath(name: string, path: string): string | undefined {
     }
   }
   return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { eventually, TEST_KEYS, TEST_REDIS_URL } from "./test-hub.ts";
+import { freePort } from "../../src/net/free-port.ts";
+
+export { freePort };
 
 export interface HubProcess {
   child: ChildProcess;
@@ -49,15 +51,4 @@ export async function startHubProcess(env: Record<string, string>, waitFor: "rea
     `the hub process to be ${waitFor}`,
   );
   return { child, url, exited, output: () => output };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }

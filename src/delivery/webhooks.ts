@@ -1,4 +1,4 @@
-import { Queue, Worker } from "bullmq";
+import { Queue, type Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { HubConfig } from "../config/config.ts";
@@ -14,6 +14,7 @@ import { DELIVERY_QUEUE, deliveryKeys, queuePrefix } from "./delivery-keys.ts";
 import type { DeliveryJobData } from "./delivery-job.ts";
 import { createDeliveryMetrics } from "./delivery-metrics.ts";
 import { createDeliveryProcessor } from "./delivery-processor.ts";
+import { closeWorker, startDeliveryWorker } from "./delivery-worker.ts";
 import { createDeliveryStore, type DeliveryStore } from "./delivery-store.ts";
 import { createFailureTracker } from "./failure-tracker.ts";
 import { createFanOut } from "./fan-out.ts";
@@ -117,34 +118,6 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
   let worker: Worker<DeliveryJobData> | undefined;
   let consumer: OutboxConsumer | undefined;
 
-  const startWorker = (): Worker<DeliveryJobData> => {
-    const created = new Worker<DeliveryJobData>(DELIVERY_QUEUE, processor, {
-      connection: queueConnection,
-      prefix: queuePrefix(prefix),
-      concurrency: config.deliveryConcurrency,
-      lockDuration: config.deliveryLockMs,
-      stalledInterval: config.deliveryLockMs,
-      // A delivery whose worker died is retried, not failed: at-least-once.
-      maxStalledCount: 100,
-      settings: {
-        backoffStrategy: (attemptsMade, _type, error) => {
-          const planned = (error as { delayMs?: unknown } | undefined)?.delayMs;
-          return typeof planned === "number" ? planned : retry.delayMs(attemptsMade);
-        },
-      },
-    });
-    created.on("failed", (job, error) => {
-      // Only a job that bypassed the processor's own bookkeeping (e.g. stalled too often) lands here unrecorded.
-      if (!job || error.name === "UnrecoverableError") return;
-      if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
-      deliveries.markFailed({ id: job.data.deliveryId, subscriptionId: job.data.subscriptionId }, error.message, job.data.event).catch((err: unknown) => {
-        logger.error({ err, deliveryId: job.data.deliveryId }, "could not record a dead letter");
-      });
-    });
-    created.on("error", (error) => logger.error({ err: error }, "delivery worker error"));
-    return created;
-  };
-
   let closing: Promise<void> | undefined;
   return {
     ingest,
@@ -165,7 +138,7 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
         logger,
       });
       await consumer.start();
-      worker = startWorker();
+      worker = startDeliveryWorker({ connection: queueConnection, prefix, config, processor, retry, deliveries, logger });
     },
     close: () =>
       (closing ??= (async () => {
@@ -187,22 +160,6 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
         }
       })()),
   };
-}
-
-/** Lets active deliveries finish within the grace period, then stops without waiting (their jobs are retaken as stalled). */
-async function closeWorker(worker: Worker | undefined, graceMs: number): Promise<void> {
-  if (!worker) return;
-  if (graceMs === 0) {
-    await worker.close(true);
-    return;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), graceMs);
-  });
-  const outcome = await Promise.race([worker.close(), grace]);
-  clearTimeout(timer);
-  if (outcome === "timeout") await worker.close(true);
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T | undefined> {

@@ -97,6 +97,7 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
   return {
     create(pipeline, deliveries) {
       const trimBefore = Date.now() - retentionSeconds * 1000;
+      const indexes = new Set<string>();
       for (const d of deliveries) {
         const key = keys.delivery(d.id);
         const createdAt = new Date(d.createdAtMs).toISOString();
@@ -105,8 +106,10 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
         pipeline.hsetnx(key, "updatedAt", createdAt);
         pipeline.expire(key, retentionSeconds);
         pipeline.zadd(keys.subscriptionDeliveries(d.subscriptionId), d.createdAtMs, d.id);
-        pipeline.zremrangebyscore(keys.subscriptionDeliveries(d.subscriptionId), "-inf", `(${trimBefore}`);
+        indexes.add(keys.subscriptionDeliveries(d.subscriptionId));
       }
+      // Trimmed once per subscription and batch, not per delivery.
+      for (const index of indexes) pipeline.zremrangebyscore(index, "-inf", `(${trimBefore}`);
     },
     async recordAttempt(delivery, attempt, outcome) {
       const key = keys.delivery(delivery.id);

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
 import type { ApiKeyConfig, Scope } from "../config/config.ts";
 import { HubError } from "./errors.ts";
@@ -69,5 +69,6 @@ function expandScopes(scopes: readonly Scope[]): ReadonlySet<Scope> {
 }
 
 function sha256(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
+  // The one-shot form: a Hash object per request costs more than the hashing (bench/http.ts).
+  return hash("sha256", value, "buffer");
 }

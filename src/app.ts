@@ -11,6 +11,7 @@ import { bundleOpenApi } from "./http/openapi-document.ts";
 import { whoamiRoutes } from "./http/whoami-routes.ts";
 import type { HubModule } from "./hub-module.ts";
 import type { ReadinessReport } from "./observability/health-routes.ts";
+import { createBreakerStateMetric } from "./observability/breaker-state-metric.ts";
 import { createMetrics, type HubMetrics } from "./observability/metrics.ts";
 import type { HubPaths } from "./paths.ts";
 import type { PluginHost } from "./plugins/plugin-host.ts";
@@ -45,6 +46,8 @@ export interface Hub {
 /** The composition root: every module is created here with what it depends on. */
 export async function createHub({ config, logger, schemas, redis, paths, env = process.env }: HubDependencies): Promise<Hub> {
   const metrics = createMetrics();
+  // One `kefu_breaker_state` for the plugin-method and the webhook-origin breakers (one name, one gauge).
+  const breakerMetric = createBreakerStateMetric(metrics.registry);
   const auth = createAuth(config.apiKeys);
   const validation = createValidation(schemas);
   const redisMain = redis.create("main");
@@ -58,6 +61,7 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
     auth,
     validation,
     metrics: metrics.registry,
+    breakerMetric,
     logger,
     ...(config.contextRedisCache
       ? { redis: { connection: redis.create("context-cache"), subscriber: redis.create("context-invalidation"), keyPrefix: config.redisPrefix } }
@@ -68,7 +72,7 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
   const enrichers: EventEnricher[] = [routing.enricher];
   // Told of every newly accepted event once it is stored (order context adds one here).
   const observers: EventObserver[] = [context.observer];
-  const webhooks = await createWebhookModules({ config, logger, schemas, redis, registry: metrics.registry, auth, validation, enrichers, observers });
+  const webhooks = await createWebhookModules({ config, logger, schemas, redis, registry: metrics.registry, breakerMetric, auth, validation, enrichers, observers });
 
   const modules: HubModule[] = [
     { name: "whoami", router: whoamiRoutes(auth) },

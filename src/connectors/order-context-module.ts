@@ -5,6 +5,7 @@ import type { EventObserver } from "../events/hub-event.ts";
 import type { Auth } from "../http/auth.ts";
 import type { Validation } from "../http/validate.ts";
 import type { HubModule } from "../hub-module.ts";
+import type { BreakerStateMetric } from "../observability/breaker-state-metric.ts";
 import type { PluginCaller, PluginKind } from "../plugins/plugin-caller.ts";
 import { createBreakerRegistry, type BreakerRegistry, type BreakerSettings, type BreakerState } from "../resilience/breaker-registry.ts";
 import type { CachePolicy } from "../resilience/cache-entry.ts";
@@ -42,6 +43,8 @@ export interface OrderContextModuleOptions {
   auth: Auth;
   validation: Validation;
   metrics: Registry;
+  /** The hub's `kefu_breaker_state`; the plugin-method breakers report to it. */
+  breakerMetric: BreakerStateMetric;
   logger: Logger;
   /**
    * Needed when `settings.redisCache` is on: a connection for the cache, one to subscribe to other
@@ -65,7 +68,7 @@ export async function createOrderContextModule(options: OrderContextModuleOption
   const metrics = createContextMetrics(options.metrics);
   const breakers = createBreakerRegistry({
     settings: settings.breaker,
-    metrics: options.metrics,
+    metric: options.breakerMetric,
     onStateChange: ({ plugin, method, state }) => log.warn({ plugin, method, state }, `circuit breaker of ${plugin}.${method} is ${state}`),
   });
   const shared = settings.redisCache ? options.redis : undefined;

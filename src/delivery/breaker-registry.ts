@@ -1,5 +1,4 @@
 import CircuitBreaker from "opossum";
-import type { Gauge } from "prom-client";
 import type { WebhookResponse } from "./http-sender.ts";
 
 export type BreakerState = "closed" | "open" | "half-open";
@@ -8,8 +7,11 @@ export interface BreakerOptions {
   resetMs: number;
   errorPercent: number;
   volumeThreshold: number;
-  /** `kefu_webhook_breaker_state{origin}`. */
-  gauge: Gauge<"origin">;
+}
+
+export interface OriginBreakerState {
+  origin: string;
+  state: BreakerState;
 }
 
 export type BreakerResult = { kind: "sent"; response: WebhookResponse } | { kind: "open"; retryAtMs: number };
@@ -18,6 +20,8 @@ export interface BreakerRegistry {
   /** Runs `send` through the origin's breaker; while it is open, says until when to wait instead. */
   run(origin: string, send: () => Promise<WebhookResponse>): Promise<BreakerResult>;
   state(origin: string): BreakerState;
+  /** Every origin's breaker in this process, for `kefu_breaker_state` (read when scraped). */
+  list(): OriginBreakerState[];
   close(): void;
 }
 
@@ -41,7 +45,7 @@ interface Entry {
  * count against it; other answers are the receiver's decision and do not. While open, deliveries
  * to the origin are postponed to the reset time without using an attempt.
  */
-export function createBreakerRegistry({ resetMs, errorPercent, volumeThreshold, gauge }: BreakerOptions): BreakerRegistry {
+export function createBreakerRegistry({ resetMs, errorPercent, volumeThreshold }: BreakerOptions): BreakerRegistry {
   const entries = new Map<string, Entry>();
   const entryOf = (origin: string): Entry => {
     let entry = entries.get(origin);
@@ -57,11 +61,7 @@ export function createBreakerRegistry({ resetMs, errorPercent, volumeThreshold, 
     const created: Entry = { breaker, openedAt: 0 };
     breaker.on("open", () => {
       created.openedAt = Date.now();
-      gauge.set({ origin }, 2);
     });
-    breaker.on("halfOpen", () => gauge.set({ origin }, 1));
-    breaker.on("close", () => gauge.set({ origin }, 0));
-    gauge.set({ origin }, 0);
     entries.set(origin, created);
     entry = created;
     return entry;
@@ -84,15 +84,19 @@ export function createBreakerRegistry({ resetMs, errorPercent, volumeThreshold, 
     },
     state(origin) {
       const entry = entries.get(origin);
-      if (!entry) return "closed";
-      if (entry.breaker.opened) return "open";
-      return entry.breaker.halfOpen ? "half-open" : "closed";
+      return entry ? stateOf(entry) : "closed";
     },
+    list: () => [...entries].map(([origin, entry]) => ({ origin, state: stateOf(entry) })),
     close() {
       for (const entry of entries.values()) entry.breaker.shutdown();
       entries.clear();
     },
   };
+}
+
+function stateOf({ breaker }: Entry): BreakerState {
+  if (breaker.opened) return "open";
+  return breaker.halfOpen ? "half-open" : "closed";
 }
 
 function countsAsFailure(response: WebhookResponse): boolean {

@@ -5,7 +5,6 @@ export interface DeliveryMetrics {
   deliveries: Counter<"outcome">;
   latency: Histogram;
   queueJobs: Gauge<"state" | "priority">;
-  breakerState: Gauge<"origin">;
 }
 
 export interface QueueSample {
@@ -16,7 +15,8 @@ export interface QueueSample {
 
 /**
  * Registered on the hub's registry (never the global one: tests run several hubs per process).
- * `sampleQueue` is asked for the job counts when Prometheus scrapes.
+ * `sampleQueue` is asked for the job counts when Prometheus scrapes. The origin breakers are in
+ * the hub-wide `kefu_breaker_state` (src/observability/breaker-state-metric.ts), not here.
  */
 export function createDeliveryMetrics(registry: Registry, sampleQueue: () => Promise<QueueSample[]>): DeliveryMetrics {
   return {
@@ -52,12 +52,6 @@ export function createDeliveryMetrics(registry: Registry, sampleQueue: () => Pro
           // Redis unreachable during a scrape: keep the last values rather than failing /metrics.
         }
       },
-    }),
-    breakerState: new Gauge({
-      name: "kefu_webhook_breaker_state",
-      help: "Circuit breaker per webhook receiver origin (kefu_breaker_state is the plugin breakers'): 0 closed, 1 half-open, 2 open",
-      labelNames: ["origin"] as const,
-      registers: [registry],
     }),
   };
 }

@@ -7,6 +7,7 @@ import { createEventStore } from "../events/event-store.ts";
 import type { EventEnricher, EventObserver } from "../events/hub-event.ts";
 import { createIngestService, type IngestService } from "../events/ingest-service.ts";
 import { createOutboxConsumer, type OutboxConsumer } from "../events/outbox-consumer.ts";
+import type { BreakerStateMetric } from "../observability/breaker-state-metric.ts";
 import type { RedisFactory } from "../redis/redis-factory.ts";
 import type { SchemaRegistry } from "../schemas/schema-registry.ts";
 import { createBreakerRegistry } from "./breaker-registry.ts";
@@ -32,6 +33,8 @@ export interface WebhooksOptions {
   schemas: SchemaRegistry;
   redis: RedisFactory;
   registry: Registry;
+  /** The hub's `kefu_breaker_state`; the per-origin receiver breakers report to it. */
+  breakerMetric: BreakerStateMetric;
   /** Run on every newly accepted event, in order, before fan-out (routing adds one). */
   enrichers: readonly EventEnricher[];
   /** Told of every newly accepted event once it is stored (order context adds one). */
@@ -49,7 +52,7 @@ export interface Webhooks {
 }
 
 /** Builds ingestion, the outbox fan-out, the delivery queue and its workers from the config. */
-export function createWebhooks({ config, logger, schemas, redis, registry, enrichers, observers }: WebhooksOptions): Webhooks {
+export function createWebhooks({ config, logger, schemas, redis, registry, breakerMetric, enrichers, observers }: WebhooksOptions): Webhooks {
   const prefix = config.redisPrefix;
   const dKeys = deliveryKeys(prefix);
   const eKeys = eventKeys(prefix);
@@ -87,8 +90,9 @@ export function createWebhooks({ config, logger, schemas, redis, registry, enric
     resetMs: config.deliveryBreakerResetMs,
     errorPercent: config.deliveryBreakerErrorPercent,
     volumeThreshold: config.deliveryBreakerVolumeThreshold,
-    gauge: metrics.breakerState,
   });
+  // The subscription view spells it "half-open" (unchanged API); the gauge's vocabulary is "halfOpen".
+  breakerMetric.addSource(() => breakers.list().map(({ origin, state }) => ({ origin, state: state === "half-open" ? "halfOpen" : state })));
   const fanOut = createFanOut({ redis: main, queue, subscriptions: subscriptionCache, deliveries, eventKeys: eKeys, retry, retentionSeconds });
   const failures = createFailureTracker({
     redis: main,

@@ -1,5 +1,5 @@
 import CircuitBreaker from "opossum";
-import { Gauge, type Registry } from "prom-client";
+import type { BreakerStateMetric } from "../observability/breaker-state-metric.ts";
 
 export type BreakerState = "closed" | "open" | "halfOpen";
 
@@ -53,8 +53,8 @@ export interface BreakerRegistry {
 
 export interface BreakerRegistryOptions {
   settings: BreakerSettings;
-  /** Where `kefu_breaker_state` is registered; none when omitted. */
-  metrics?: Registry;
+  /** `kefu_breaker_state`: this registry adds its breakers (labelled plugin and method) as a source; none when omitted. */
+  metric?: BreakerStateMetric;
   onStateChange?: (snapshot: BreakerSnapshot) => void;
 }
 
@@ -65,9 +65,7 @@ interface Entry {
   breaker: CircuitBreaker<[Action], unknown>;
 }
 
-const STATE_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
-
-export function createBreakerRegistry({ settings, metrics, onStateChange }: BreakerRegistryOptions): BreakerRegistry {
+export function createBreakerRegistry({ settings, metric, onStateChange }: BreakerRegistryOptions): BreakerRegistry {
   // Keyed by a pair, not `${plugin}.${method}`, so that names containing dots cannot collide.
   const entries = new Map<string, Map<string, Entry>>();
 
@@ -92,18 +90,7 @@ export function createBreakerRegistry({ settings, metrics, onStateChange }: Brea
       [...methods.values()].map(({ plugin, method, breaker }) => ({ plugin, method, state: stateOf(breaker) })),
     );
 
-  if (metrics) {
-    new Gauge({
-      name: "kefu_breaker_state",
-      help: "Circuit breaker state per plugin method: 0 closed, 1 half-open (probing), 2 open",
-      labelNames: ["plugin", "method"] as const,
-      registers: [metrics],
-      collect() {
-        this.reset();
-        for (const { plugin, method, state } of list()) this.set({ plugin, method }, STATE_VALUE[state]);
-      },
-    });
-  }
+  metric?.addSource(list);
 
   let closed = false;
   return {

@@ -75,7 +75,7 @@ test("a failing payments API: the breaker opens after its volume threshold, answ
     }
     assert.equal(await breakerOf(hub, "demo-payments", "getPayments"), "open");
     const metrics = await (await fetch(`${hub.url}/metrics`)).text();
-    assert.match(metrics, /kefu_breaker_state\{plugin="demo-payments",method="getPayments"\} 2/);
+    assert.match(metrics, /kefu_breaker_state\{plugin="demo-payments",method="getPayments",origin=""\} 2/);
 
     // Open: cached orders answer in under 5 ms, payments degraded at once, no call to payments.
     hub.demo.resetCounts();

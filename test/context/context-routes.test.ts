@@ -105,7 +105,7 @@ test("breaker states show in GET /v1/plugins and /metrics, with the context metr
   const { items } = (await res.json()) as { items: { name: string; breakers: Record<string, string> }[] };
   assert.deepEqual(items.find((p) => p.name === "demo-payments")?.breakers, { getPayments: "closed" });
   const metrics = await (await fetch(`${hub.url}/metrics`)).text();
-  assert.match(metrics, /kefu_breaker_state\{plugin="demo-orders",method="getOrder"\} 0/);
+  assert.match(metrics, /kefu_breaker_state\{plugin="demo-orders",method="getOrder",origin=""\} 0/);
   assert.match(metrics, /kefu_context_cache_total\{part="order",result="hit"\} \d+/);
   assert.match(metrics, /kefu_context_duration_seconds_count\{outcome="complete"\} \d+/);
   assert.match(metrics, /kefu_context_duration_seconds_count\{outcome="not_found"\} \d+/);

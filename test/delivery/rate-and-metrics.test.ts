@@ -44,5 +44,5 @@ test("metrics count ingested events by type, deliveries by outcome, and accept â
   assert.match(text, /kefu_delivery_latency_seconds_count [1-9]/);
   assert.match(text, /kefu_deliveries_total\{outcome="delayed_rate_limit"\} [1-9]/);
   assert.match(text, /kefu_queue_jobs\{state="waiting",priority="urgent"\} \d+/);
-  assert.match(text, /kefu_webhook_breaker_state\{origin="http:\/\/127.0.0.1:\d+"\} 0/);
+  assert.match(text, /kefu_breaker_state\{plugin="",method="",origin="http:\/\/127.0.0.1:\d+"\} 0/);
 });

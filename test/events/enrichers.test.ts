@@ -5,6 +5,7 @@ import { Registry } from "prom-client";
 import { loadConfig } from "../../src/config/load-config.ts";
 import { createWebhooks, type Webhooks } from "../../src/delivery/webhooks.ts";
 import type { EventEnricher, HubEvent, RoutingDecision } from "../../src/events/hub-event.ts";
+import { createBreakerStateMetric } from "../../src/observability/breaker-state-metric.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { hubPaths } from "../../src/paths.ts";
 import { createRedisFactory, type RedisFactory } from "../../src/redis/redis-factory.ts";
@@ -47,12 +48,14 @@ before(async () => {
   const config = loadConfig({ env: {}, schemas, overrides: { ...FAST, redisPrefix: prefix, redisUrl: TEST_REDIS_URL, logLevel: "silent" } });
   const logger = createLogger({ level: "silent", format: "json", isTty: false });
   redis = createRedisFactory(TEST_REDIS_URL, logger);
+  const registry = new Registry();
   webhooks = createWebhooks({
     config,
     logger,
     schemas,
     redis,
-    registry: new Registry(),
+    registry,
+    breakerMetric: createBreakerStateMetric(registry),
     enrichers: [broken, routing],
     observers: [(event) => observed.push(event)],
   });

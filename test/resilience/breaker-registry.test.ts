@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Registry } from "prom-client";
+import { createBreakerStateMetric } from "../../src/observability/breaker-state-metric.ts";
 import { createBreakerRegistry, isBreakerOpenError, type BreakerSettings, type BreakerSnapshot } from "../../src/resilience/breaker-registry.ts";
 import { eventually } from "../helpers/test-hub.ts";
 
@@ -70,7 +71,7 @@ test("after the reset timeout one probe goes through: success closes, failure re
 
 test("breakers are per plugin method, listed per plugin and exported as kefu_breaker_state", async () => {
   const metrics = new Registry();
-  const breakers = createBreakerRegistry({ settings: { ...settings, resetTimeoutMs: 60_000 }, metrics });
+  const breakers = createBreakerRegistry({ settings: { ...settings, resetTimeoutMs: 60_000 }, metric: createBreakerStateMetric(metrics) });
   try {
     for (let i = 0; i < 4; i += 1) await assert.rejects(breakers.fire("demo-payments", "getPayments", fail));
     assert.equal(await breakers.fire("demo-orders", "getOrder", async () => null), null);
@@ -80,8 +81,8 @@ test("breakers are per plugin method, listed per plugin and exported as kefu_bre
     assert.deepEqual(breakers.statesFor("unknown"), {});
     assert.equal(breakers.list().length, 2);
     const text = await metrics.metrics();
-    assert.match(text, /kefu_breaker_state\{plugin="demo-payments",method="getPayments"\} 2/);
-    assert.match(text, /kefu_breaker_state\{plugin="demo-orders",method="getOrder"\} 0/);
+    assert.match(text, /kefu_breaker_state\{plugin="demo-payments",method="getPayments",origin=""\} 2/);
+    assert.match(text, /kefu_breaker_state\{plugin="demo-orders",method="getOrder",origin=""\} 0/);
   } finally {
     breakers.close();
     breakers.close();

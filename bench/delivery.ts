@@ -10,6 +10,7 @@ import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { Pool } from "undici";
 import { freePort } from "../src/net/free-port.ts";
+import { hubNodeArgs } from "./lib/hub-node-args.ts";
 
 const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const RATE = 500; // events/s for the latency runs
@@ -154,7 +155,7 @@ async function bareBullmq(): Promise<Row> {
 async function kefuHub(receiver: Receiver, workers: number): Promise<Row> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const port = await freePort();
-  const extraArgs = (process.env["BENCH_HUB_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
+  const extraArgs = hubNodeArgs();
   const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
   const env = {
     PATH: process.env["PATH"] ?? "",

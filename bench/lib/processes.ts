@@ -1,6 +1,7 @@
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../src/net/free-port.ts";
+import { hubNodeArgs } from "./hub-node-args.ts";
 
 export { freePort };
 
@@ -18,7 +19,7 @@ export async function forkServer(script: URL, port: number): Promise<ChildProces
 /** Starts `kefu-hub start` as a child process (its logs discarded, as a log shipper would take them). */
 export async function startHub(env: Record<string, string>, port: number): Promise<ChildProcess> {
   const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-  const child = spawn(process.execPath, [cli, "start"], {
+  const child = spawn(process.execPath, [...hubNodeArgs(), cli, "start"], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", KEFU_LOG_FORMAT: "json", ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -57,6 +57,14 @@ test("the image starts the command the README documents", () => {
   assert.ok(existsSync(new URL("bin/kefu-hub.js", root)));
 });
 
+test("the image runs Node with the same flags as npm start", () => {
+  const start = (JSON.parse(read("package.json")) as { scripts: { start: string } }).scripts.start;
+  const flags = start.split(" ").filter((word) => word.startsWith("--"));
+  const env = dockerfile().filter((i) => i.keyword === "ENV").map((i) => i.args).join(" ");
+  const nodeOptions = env.match(/NODE_OPTIONS=(\S+)/)?.[1] ?? "";
+  assert.deepEqual(nodeOptions.split(",").join(" ").split(" ").filter(Boolean), flags);
+});
+
 test("docker-compose.yml parses and runs Redis 7 with AOF, noeviction and a named volume", () => {
   const compose = parseYaml(read("docker/docker-compose.yml")) as {
     services: Record<string, { image?: string; command?: string[]; volumes?: string[]; build?: { context: string; dockerfile: string }; environment?: Record<string, string>; depends_on?: Record<string, unknown> }>;

@@ -61,7 +61,6 @@ const hubPort = await freePort();
 const hub = await startHub(
   {
     KEFU_API_KEYS: `${readKey}=read,${adminKey}=admin`,
-    KEFU_REDIS_PREFIX: `bench-${randomUUID().slice(0, 8)}`,
     KEFU_LOG_LEVEL: "info",
     KEFU_PLUGINS: JSON.stringify(plugins),
     KEFU_PLUGIN_WATCH: "false",
@@ -170,7 +169,7 @@ try {
   const inside = Object.entries(partDurations).map(([part, times]) => `${part} ${percentile(times.sort((a, b) => a - b), 50).toFixed(1)}`);
   console.log(`p50 of each part's time inside the hub (sources.*.durationMs, customerId given), ms: ${inside.join(", ")}`);
 } finally {
-  await stop(hub);
+  await hub.stop();
   await demo.close();
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -10,6 +10,7 @@ import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { Pool } from "undici";
 import { freePort } from "../src/net/free-port.ts";
+import { deleteKeysAt } from "../test/helpers/delete-keys.ts";
 import { hubNodeArgs } from "./lib/hub-node-args.ts";
 
 const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
@@ -202,7 +203,7 @@ async function kefuHub(receiver: Receiver, workers: number): Promise<Row> {
   } finally {
     await pool.close();
     await Promise.all([hub, ...workerProcesses].map(stopChild));
-    await deleteKeys(prefix);
+    await deleteKeysAt(REDIS_URL, prefix);
   }
 }
 
@@ -228,18 +229,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill("SIGKILL");
 }
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  for (const pattern of [`${prefix}*`, `{${prefix}*`]) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== "0");
-  }
-  await redis.quit();
-}
 
 
 function print(rows: Row[]): void {

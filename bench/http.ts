@@ -15,14 +15,11 @@ const apiKey = `bench-${randomUUID()}`;
 const rawPort = await freePort();
 const expressPort = await freePort();
 const hubPort = await freePort();
-const servers = [
+const baselines = [
   await forkServer(new URL("./servers/raw-http.ts", import.meta.url), rawPort),
   await forkServer(new URL("./servers/bare-express.ts", import.meta.url), expressPort),
-  await startHub(
-    { KEFU_API_KEYS: `${apiKey}=read`, KEFU_REDIS_PREFIX: `bench-${randomUUID().slice(0, 8)}`, KEFU_LOG_LEVEL: "info", KEFU_DEMO_BUSINESS_SYSTEM: "false" },
-    hubPort,
-  ),
 ];
+const hub = await startHub({ KEFU_API_KEYS: `${apiKey}=read`, KEFU_LOG_LEVEL: "info", KEFU_DEMO_BUSINESS_SYSTEM: "false" }, hubPort);
 
 const cases: { name: string; load: LoadOptions }[] = [
   { name: "raw node:http", load: { url: `http://127.0.0.1:${rawPort}/healthz` } },
@@ -36,7 +33,8 @@ for (const { load } of cases) await measureHttp({ ...load, connections, duration
 for (let round = 0; round < rounds; round += 1) {
   for (const { name, load } of cases) results.get(name)?.push(await measureHttp({ ...load, connections, durationSeconds: seconds }));
 }
-for (const server of servers) await stop(server);
+for (const server of baselines) await stop(server);
+await hub.stop();
 
 const median = (runs: LoadResult[]): LoadResult => {
   const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);

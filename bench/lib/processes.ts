@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../src/net/free-port.ts";
 import { hubNodeArgs } from "./hub-node-args.ts";
+import { deleteKeysAt } from "../../test/helpers/delete-keys.ts";
 
 export { freePort };
 
@@ -16,17 +18,34 @@ export async function forkServer(script: URL, port: number): Promise<ChildProces
   return child;
 }
 
-/** Starts `kefu-hub start` as a child process (its logs discarded, as a log shipper would take them). */
-export async function startHub(env: Record<string, string>, port: number): Promise<ChildProcess> {
+export interface BenchHub {
+  child: ChildProcess;
+  /** Stops the hub, then deletes every Redis key it wrote (its own `bench-…` prefix). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `kefu-hub start` as a child process (its logs discarded, as a log shipper would take
+ * them) under a Redis key prefix of its own.
+ */
+export async function startHub(env: Record<string, string>, port: number): Promise<BenchHub> {
   const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const child = spawn(process.execPath, [...hubNodeArgs(), cli, "start"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", KEFU_LOG_FORMAT: "json", ...env },
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", KEFU_LOG_FORMAT: "json", KEFU_REDIS_PREFIX: prefix, ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
+  const hub: BenchHub = {
+    child,
+    async stop() {
+      await stop(child);
+      await deleteKeysAt(process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379", prefix);
+    },
+  };
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return child;
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return hub;
     } catch {
       // not listening yet
     }

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { Redis } from "ioredis";
 import { createHub, type Hub } from "../../src/app.ts";
 import type { HubConfig } from "../../src/config/config.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
@@ -9,6 +8,7 @@ import { createLogger } from "../../src/observability/logger.ts";
 import { hubPaths } from "../../src/paths.ts";
 import { createRedisFactory } from "../../src/redis/redis-factory.ts";
 import { createSchemaRegistry, type SchemaRegistry } from "../../src/schemas/schema-registry.ts";
+import { deleteKeysAt } from "./delete-keys.ts";
 
 export const TEST_REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 
@@ -101,20 +101,8 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}, env: Reco
 }
 
 /** Deletes every key that starts with `prefix` (also BullMQ's `{prefix...}` hash-tagged ones). */
-export async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
-  try {
-    for (const pattern of [`${prefix}*`, `{${prefix}*`]) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== "0");
-    }
-  } finally {
-    await redis.quit();
-  }
+export function deleteKeys(prefix: string): Promise<void> {
+  return deleteKeysAt(TEST_REDIS_URL, prefix);
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */

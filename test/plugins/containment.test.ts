@@ -82,7 +82,24 @@ test("an endless loop is stopped at its deadline and the next call works", async
   assert.deepEqual(await order("SO-after-loop"), { ...VALID_ORDER, id: "SO-after-loop" });
 });
 
+test("a plugin that ran past its deadline on the runner's thread runs on a thread of its own: its next loops hold up no other plugin", async () => {
+  await rejectsWith(order("loop"), "plugin_timeout");
+  for (const orderId of ["loop", "loop-after-await"]) {
+    const before = hub.hub.plugins.info("f-hostile").restarts;
+    const looping = rejectsWith(order(orderId), "plugin_timeout", /within 400 ms/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    const probe = (await hub.hub.plugins.call("crm", "getCustomer", { customerId: "C-3" })) as { id: string };
+    assert.equal(probe.id, "C-3");
+    assert.ok(performance.now() - started < 150, `another plugin waited ${Math.round(performance.now() - started)} ms for a looping one`);
+    await looping;
+    await eventually(() => hub.hub.plugins.info("f-hostile").restarts > before, 5000, "the stuck isolate to be replaced");
+  }
+  assert.deepEqual(await order("SO-after-threaded-loops"), { ...VALID_ORDER, id: "SO-after-threaded-loops" });
+});
+
 test("a loop after an await is stopped at its deadline, its isolate is replaced, and the next call works", async () => {
+  await hub.hub.plugins.reload("f-hostile"); // a new version runs on the runner's thread again
   const before = hub.hub.plugins.info("f-hostile").restarts;
   await rejectsWith(order("loop-after-await"), "plugin_timeout");
   await eventually(() => hub.hub.plugins.info("f-hostile").restarts > before, 5000, "the stuck isolate to be replaced");

@@ -3,20 +3,26 @@
  * strips the types, leaving plain JavaScript), so it must not use imports or anything outside its
  * own body. Keeping it here rather than in a template string lets tsc and eslint check it.
  *
- * It builds the `kefu` global from one host reference, which it keeps in a closure: the plugin
- * never sees an isolated-vm object.
+ * The guest never waits on the host: a `kefu.*` operation is started with `startOp` and a ticket,
+ * and the host later settles that ticket through {@link GuestPort.settle}; a finished call is
+ * reported through `finish`. Both host functions are fire-and-forget, so the same guest works when
+ * the host runs the isolate on its own thread (no thread hop at all) and on isolated-vm's pool.
+ * The plugin never sees an isolated-vm object: the host functions stay in this closure.
  */
 
-/** The one host function the guest may call, as seen from inside the isolate. */
-export interface GuestHostRef {
-  apply(receiver: undefined, args: [string, string], options: { arguments: { copy: true }; result: { promise: true; copy: true } }): Promise<string>;
-  applyIgnored(receiver: undefined, args: [string, string], options: { arguments: { copy: true } }): void;
+/** Starts a host operation; `ticket` < 0 asks for no answer (logging). */
+export type StartOp = (op: string, payloadJson: string, ticket: number) => void;
+/** Reports a call's outcome: `o<json>`, `u` (undefined), or `e<json error>` / `x<json error>` (unserialisable output). */
+export type FinishCall = (callId: number, outcome: string) => void;
+
+/** What the host drives inside the isolate. */
+export interface GuestPort {
+  invoke(callId: number, method: string, inputJson: string): void;
+  /** Answers a host operation: `o<json>` or `e<error message>`. */
+  settle(ticket: number, answer: string): void;
 }
 
-/** Calls an exported method; answers `o<json>`, `u` (undefined), or `e<json error>` / `x<json error>` (unserialisable output). */
-export type GuestInvoke = (method: string, inputJson: string) => Promise<string>;
-
-export function guestPrelude(host: GuestHostRef, initJson: string): (exports: Record<string, unknown>) => GuestInvoke {
+export function guestPrelude(startOp: StartOp, finish: FinishCall, initJson: string): (exports: Record<string, unknown>) => GuestPort {
   const init = JSON.parse(initJson) as { config: Record<string, unknown>; secrets: Record<string, string>; cache: boolean };
   const deepFreeze = <T>(value: T): T => {
     if (typeof value === "object" && value !== null) {
@@ -25,13 +31,19 @@ export function guestPrelude(host: GuestHostRef, initJson: string): (exports: Re
     }
     return value;
   };
+  const waiting = new Map<number, (answer: string) => void>();
+  let nextTicket = 0;
   const call = async (op: string, payload: unknown): Promise<unknown> => {
-    const answer = await host.apply(undefined, [op, JSON.stringify(payload)], { arguments: { copy: true }, result: { promise: true, copy: true } });
+    const answer = await new Promise<string>((resolve) => {
+      const ticket = nextTicket++;
+      waiting.set(ticket, resolve);
+      startOp(op, JSON.stringify(payload), ticket);
+    });
     if (answer.startsWith("e")) throw new Error(answer.slice(1));
     return JSON.parse(answer.slice(1)) as unknown;
   };
   const log = (level: string) => (message: unknown, fields?: unknown): void => {
-    host.applyIgnored(undefined, ["log", JSON.stringify({ level, msg: String(message), fields })], { arguments: { copy: true } });
+    startOp("log", JSON.stringify({ level, msg: String(message), fields }), -1);
   };
   const noCache = async (): Promise<never> => {
     throw new Error('kefu.cache needs "capabilities": {"cache": true} in plugin.json');
@@ -73,7 +85,7 @@ export function guestPrelude(host: GuestHostRef, initJson: string): (exports: Re
     const message = typeof e?.message === "string" ? e.message : String(error);
     return JSON.stringify({ name, message });
   };
-  return (exports) => async (method, inputJson) => {
+  const run = async (exports: Record<string, unknown>, method: string, inputJson: string): Promise<string> => {
     const fn = exports[method];
     if (typeof fn !== "function") return "e" + JSON.stringify({ name: "Error", message: `the plugin does not export ${method}()` });
     let value: unknown;
@@ -89,4 +101,14 @@ export function guestPrelude(host: GuestHostRef, initJson: string): (exports: Re
       return "x" + describe(error);
     }
   };
+  return (exports) => ({
+    invoke(callId, method, inputJson) {
+      void run(exports, method, inputJson).then((outcome) => finish(callId, outcome));
+    },
+    settle(ticket, answer) {
+      const resolve = waiting.get(ticket);
+      waiting.delete(ticket);
+      resolve?.(answer);
+    },
+  });
 }

@@ -1,46 +1,49 @@
 import ivm from "isolated-vm";
-import { guestPrelude, type GuestInvoke } from "./guest-prelude.ts";
+import { guestPrelude, type FinishCall, type GuestPort, type StartOp } from "./guest-prelude.ts";
 import { createHostDispatch, type RunnerServices } from "./host-capabilities.ts";
-import type { FakeRoute, LoadSpec, RunnerError } from "./protocol.ts";
+import { PendingCalls, RunnerCallError } from "./pending-calls.ts";
+import type { FakeRoute, LoadSpec } from "./protocol.ts";
+
+export { RunnerCallError } from "./pending-calls.ts";
 
 /** How long a busy isolate may take to answer a trivial probe before it counts as stuck. */
 const PROBE_MS = 150;
 
-export class RunnerCallError extends Error {
-  override name = "RunnerCallError";
-  readonly kind: RunnerError["kind"];
-  readonly pluginErrorName: string | undefined;
-  constructor(kind: RunnerError["kind"], message: string, pluginErrorName?: string) {
-    super(message);
-    this.kind = kind;
-    this.pluginErrorName = pluginErrorName;
-  }
-}
+/**
+ * Where the guest's code runs. `inline`: on the runner's own thread, entered synchronously with a
+ * timeout; no thread hop per call or per `kefu.*` answer, which is what makes the fetch bridge fast
+ * (bench/plugins.ts). `threaded`: on isolated-vm's thread pool, where a loop cannot hold up other
+ * plugins. A version whose code once ran past its deadline on the runner's thread is moved to
+ * `threaded` for the rest of its life, so a plugin that loops delays the others at most once.
+ */
+type Mode = "inline" | "threaded";
 
 interface Built {
   isolate: ivm.Isolate;
   context: ivm.Context;
-  invoke: ivm.Reference<GuestInvoke>;
+  invoke: ivm.Reference<GuestPort["invoke"]>;
+  settle: ivm.Reference<GuestPort["settle"]>;
   methods: string[];
-  /** Why the host disposed this isolate, so that calls still on it say so. */
-  replacedFor?: "memory" | "timeout";
+  calls: PendingCalls;
 }
+
+type RebuildReason = "memory" | "timeout";
 
 /**
  * One loaded plugin version: its isolate, rebuilt from the same code when memory runs out or
- * when a call's deadline passes while the isolate is still busy (a loop after an await, which
- * isolated-vm's own `timeout` does not cover).
+ * when guest code is still busy after a call's deadline.
  */
 export class PluginSandbox {
   readonly spec: LoadSpec;
   #services: RunnerServices;
-  #onRebuilt: (reason: "memory" | "timeout") => void;
+  #onRebuilt: (reason: RebuildReason) => void;
   #built: Promise<Built>;
   #current: Built | undefined;
   #fakes: FakeRoute[] | null = null;
+  #mode: Mode = "inline";
   #disposed = false;
 
-  private constructor(spec: LoadSpec, services: RunnerServices, onRebuilt: (reason: "memory" | "timeout") => void) {
+  private constructor(spec: LoadSpec, services: RunnerServices, onRebuilt: (reason: RebuildReason) => void) {
     this.spec = spec;
     this.#services = services;
     this.#onRebuilt = onRebuilt;
@@ -48,7 +51,7 @@ export class PluginSandbox {
   }
 
   /** Builds the isolate and runs the bundle; rejects with a `load` error when that fails. */
-  static async create(spec: LoadSpec, services: RunnerServices, onRebuilt: (reason: "memory" | "timeout") => void): Promise<PluginSandbox> {
+  static async create(spec: LoadSpec, services: RunnerServices, onRebuilt: (reason: RebuildReason) => void): Promise<PluginSandbox> {
     const sandbox = new PluginSandbox(spec, services, onRebuilt);
     await sandbox.#built;
     return sandbox;
@@ -66,12 +69,24 @@ export class PluginSandbox {
     const isolate = new ivm.Isolate({ memoryLimit: this.spec.memoryMb });
     try {
       const context = await isolate.createContext();
+      const calls = new PendingCalls();
       const dispatch = createHostDispatch(this.spec, this.#services, () => this.#fakes);
+      // Answers go to the isolate that asked, never to one that replaced it.
+      const asking: { built?: Built } = {};
+      const startOp: StartOp = (op, payloadJson, ticket) => {
+        void dispatch(op, payloadJson).then((answer) => {
+          const built = asking.built;
+          if (ticket >= 0 && built) this.#enter(built, built.settle, [ticket, answer], undefined);
+        });
+      };
+      const finish: FinishCall = (callId, outcome) => calls.finish(callId, outcome);
       const init = JSON.stringify({ config: this.spec.config, secrets: this.spec.secrets, cache: this.spec.cache });
-      const bind = await context.evalClosure(`return (${guestPrelude.toString()})($0, $1);`, [new ivm.Reference(dispatch), init], {
-        result: { reference: true },
-        timeout: 1000,
-      }) as ivm.Reference<(exports: unknown) => GuestInvoke>;
+      // `ignored` callbacks: the guest never blocks on the host, whichever thread it runs on.
+      const bind = await context.evalClosure(`return (${guestPrelude.toString()})($0, $1, $2);`, [
+        new ivm.Callback(startOp, { ignored: true }),
+        new ivm.Callback(finish, { ignored: true }),
+        init,
+      ], { result: { reference: true }, timeout: 1000 }) as ivm.Reference<(exports: unknown) => GuestPort>;
       const script = await isolate.compileScript(this.spec.code, { filename: `plugin:${this.spec.plugin}` }).catch((error: unknown) => {
         throw new RunnerCallError("load", `syntax error: ${(error as Error).message}`);
       });
@@ -79,13 +94,22 @@ export class PluginSandbox {
         throw new RunnerCallError("load", `the entry failed when loaded: ${(error as Error).message}`);
       });
       const exported = context.global.getSync("__kefuExports", { reference: true });
-      const invoke: ivm.Reference<GuestInvoke> = await bind.apply(undefined, [exported.derefInto()], { result: { reference: true } });
+      const port: ivm.Reference<GuestPort> = await bind.apply(undefined, [exported.derefInto()], { result: { reference: true } });
       const methods = (await context.eval(
         `Object.keys(globalThis.__kefuExports ?? {}).filter((name) => typeof globalThis.__kefuExports[name] === "function").join(",")`,
         { copy: true, timeout: 1000 },
       )) as string;
-      this.#current = { isolate, context, invoke, methods: methods ? methods.split(",") : [] };
-      return this.#current;
+      const built: Built = {
+        isolate,
+        context,
+        invoke: port.getSync("invoke", { reference: true }),
+        settle: port.getSync("settle", { reference: true }),
+        methods: methods ? methods.split(",") : [],
+        calls,
+      };
+      asking.built = built;
+      this.#current = built;
+      return built;
     } catch (error) {
       if (!isolate.isDisposed) isolate.dispose();
       if (error instanceof RunnerCallError) throw error;
@@ -97,47 +121,56 @@ export class PluginSandbox {
   async call(method: string, inputJson: string, timeoutMs: number): Promise<string> {
     if (this.#disposed) throw new RunnerCallError("unavailable", "this plugin version was unloaded");
     const built = await this.#built;
-    const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new RunnerCallError("timeout", `did not answer within ${timeoutMs} ms`)), timeoutMs);
+    const { id, outcome } = built.calls.add(timeoutMs, () => {
+      if (this.#mode === "threaded") this.#replaceIfStuck(built);
     });
-    const run = built.invoke.apply(undefined, [method, inputJson], {
-      arguments: { copy: true },
-      result: { promise: true, copy: true },
-    });
+    this.#enter(built, built.invoke, [id, method, inputJson], id);
+    return outcome;
+  }
+
+  /** Runs guest code: `callId` names the call it belongs to, when known. */
+  #enter<A extends unknown[]>(built: Built, target: ivm.Reference<(...args: A) => void>, args: A, callId: number | undefined): void {
+    if (built.isolate.isDisposed) return;
+    if (this.#mode === "threaded") {
+      target.apply(undefined, args, { arguments: { copy: true } }).catch((error: unknown) => this.#entryFailed(built, error, callId));
+      return;
+    }
     try {
-      return await Promise.race([run, deadline]);
+      target.applySync(undefined, args, { arguments: { copy: true }, timeout: built.calls.budgetMs(this.spec.timeoutMs) });
     } catch (error) {
-      run.catch(() => {}); // the race's loser must not become an unhandled rejection
-      throw this.#classify(built, error, timeoutMs, performance.now() - started);
-    } finally {
-      clearTimeout(timer);
+      this.#entryFailed(built, error, callId);
     }
   }
 
-  #classify(built: Built, error: unknown, timeoutMs: number, elapsedMs: number): RunnerCallError {
-    if (error instanceof RunnerCallError) {
-      if (error.kind === "timeout") this.#replaceIfStuck(built);
-      return error;
-    }
+  #entryFailed(built: Built, error: unknown, callId: number | undefined): void {
     const message = (error as Error).message ?? String(error);
-    if (built.replacedFor === "timeout") {
-      return new RunnerCallError("unavailable", "its isolate was replaced because another call of this plugin was stuck past its deadline");
-    }
-    if (built.isolate.isDisposed || /memory limit/i.test(message)) {
+    if (this.#disposed) {
+      built.calls.failAll(new RunnerCallError("unavailable", "this plugin version was unloaded"));
+    } else if (built.isolate.isDisposed || /memory limit/i.test(message)) {
       this.#rebuild(built, "memory");
-      return new RunnerCallError("memory", `exceeded its memory limit of ${this.spec.memoryMb} MB; its isolate was replaced`);
+      built.calls.failAll(new RunnerCallError("memory", `exceeded its memory limit of ${this.spec.memoryMb} MB; its isolate was replaced`));
+    } else if (/timed out/i.test(message)) {
+      this.#quarantine(built);
+    } else if (callId !== undefined) {
+      // e.g. a promise the plugin left rejected without a handler: isolated-vm fails the entry with it.
+      built.calls.fail(callId, new RunnerCallError("error", message));
+    } else {
+      this.#log("warn", `plugin code failed outside any call: ${message}`);
     }
-    if (/timed out/i.test(message)) return new RunnerCallError("timeout", `did not answer within ${timeoutMs} ms (stopped after ${Math.round(elapsedMs)} ms)`);
-    // e.g. a promise the plugin left rejected without a handler: isolated-vm fails the call with it.
-    return new RunnerCallError("error", message);
+  }
+
+  /** Guest code ran past every deadline on the runner's thread: replace the isolate and stop running it there. */
+  #quarantine(built: Built): void {
+    this.#mode = "threaded";
+    this.#log("warn", `ran past its deadline on the runner's thread; this version now runs on a thread of its own until it is reloaded`);
+    this.#rebuild(built, "timeout");
+    built.calls.failAll(new RunnerCallError("unavailable", "its isolate was replaced because another call of this plugin was stuck past its deadline"));
   }
 
   /**
-   * After a deadline: an isolate that cannot answer a trivial eval is stuck in a loop (isolated-vm's
-   * own `timeout` is not used: it costs a watchdog per call and does not cover code after an
-   * await), so it is replaced. New calls wait for the verdict instead of landing on it.
+   * After a deadline on the thread pool: an isolate that cannot answer a trivial eval is stuck in a
+   * loop (isolated-vm's own `timeout` is not used there: it costs a watchdog per call and does not
+   * cover code after an await), so it is replaced. New calls wait for the verdict instead of landing on it.
    */
   #replaceIfStuck(built: Built): void {
     if (this.#disposed || this.#current !== built) return;
@@ -148,11 +181,13 @@ export class PluginSandbox {
       const isStuck = await Promise.race([alive, stuck]);
       clearTimeout(timer);
       if (!isStuck || this.#current !== built) return built;
-      return this.#replace(built, "timeout");
+      const next = this.#replace(built, "timeout");
+      built.calls.failAll(new RunnerCallError("unavailable", "its isolate was replaced because another call of this plugin was stuck past its deadline"));
+      return next;
     })();
   }
 
-  #rebuild(old: Built, reason: "memory" | "timeout"): void {
+  #rebuild(old: Built, reason: RebuildReason): void {
     if (this.#disposed || this.#current !== old) {
       if (!old.isolate.isDisposed) old.isolate.dispose();
       return; // already being rebuilt
@@ -160,8 +195,7 @@ export class PluginSandbox {
     this.#built = this.#replace(old, reason);
   }
 
-  #replace(old: Built, reason: "memory" | "timeout"): Promise<Built> {
-    old.replacedFor ??= reason;
+  #replace(old: Built, reason: RebuildReason): Promise<Built> {
     if (!old.isolate.isDisposed) old.isolate.dispose();
     this.#current = undefined;
     const next = this.#build();
@@ -169,10 +203,15 @@ export class PluginSandbox {
     return next;
   }
 
+  #log(level: "warn", msg: string): void {
+    this.#services.send({ t: "log", plugin: this.spec.plugin, level, msg });
+  }
+
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     void this.#built.then((built) => {
+      built.calls.failAll(new RunnerCallError("unavailable", "this plugin version was unloaded"));
       if (!built.isolate.isDisposed) built.isolate.dispose();
     }, () => {});
   }

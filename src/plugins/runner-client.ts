@@ -47,6 +47,8 @@ export class RunnerClient {
   #pending = new Map<number, Pending>();
   #nextId = 1;
   #ready: Promise<void> | undefined;
+  /** `#ready` has resolved and the runner has not died since: calls skip waiting for it. */
+  #up = false;
   #closed = false;
   #crashes = 0;
   #upSince = 0;
@@ -66,7 +68,15 @@ export class RunnerClient {
   }
 
   start(): Promise<void> {
-    return (this.#ready ??= this.#spawn());
+    if (!this.#ready) this.#ready = this.#whenUp(this.#spawn());
+    return this.#ready;
+  }
+
+  #whenUp(ready: Promise<void>): Promise<void> {
+    ready.then(() => {
+      if (this.#ready === ready) this.#up = true;
+    }, () => {});
+    return ready;
   }
 
   /** Resolves when the runner is up (or rejects when closed). Calls wait here during a restart. */
@@ -80,6 +90,7 @@ export class RunnerClient {
 
   /** Sends a message and waits for its reply; `backstopMs` bounds the wait should the runner hang or be restarting. */
   async request(message: WithoutId<ToRunner>, backstopMs: number): Promise<string> {
+    if (this.#up) return this.#send(message, backstopMs);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new RunnerReplyError({ kind: "unavailable", message: `the plugin runner is restarting and was not back within ${backstopMs} ms` })), backstopMs);
@@ -163,6 +174,7 @@ export class RunnerClient {
   #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
     if (this.#child !== child) return;
     this.#child = undefined;
+    this.#up = false;
     const reason = `the plugin runner died (exit code ${code}, signal ${signal}) during the call; it is being restarted`;
     for (const [id, pending] of this.#pending) {
       clearTimeout(pending.timer);
@@ -180,9 +192,9 @@ export class RunnerClient {
     // on every call), and starts over once it stayed up for a while.
     if (Date.now() - this.#upSince > 30_000) this.#crashes = 0;
     const delayMs = Math.min(5000, 100 * 2 ** this.#crashes++);
-    this.#ready = new Promise<void>((resolve) => setTimeout(resolve, delayMs))
+    this.#ready = this.#whenUp(new Promise<void>((resolve) => setTimeout(resolve, delayMs))
       .then(() => this.#spawn())
-      .then(() => this.#options.onRestart((message, backstopMs) => this.#send(message, backstopMs)));
+      .then(() => this.#options.onRestart((message, backstopMs) => this.#send(message, backstopMs))));
     this.#ready.catch((error: unknown) => {
       this.#options.logger.error({ err: error }, "plugin runner failed to restart; trying again");
       if (!this.#closed) this.#scheduleRestart();

@@ -3,6 +3,7 @@
 // Run: node_modules/.bin/node bench/delivery.ts (only 127.0.0.1; stops by itself).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -28,6 +29,8 @@ interface Row {
   sendRate: number;
   p50: number;
   p99: number;
+  /** CPU µs per event during the throughput run: the process(es) under test, this bench process, Redis. */
+  cpu: { tested: number; bench: number; redis: number };
 }
 
 /** Receipt times by event id; a resolver per id being waited for. */
@@ -90,7 +93,36 @@ async function burst(count: number, concurrency: number, send: (i: number) => Pr
   }));
 }
 
-async function measure(name: string, ids: (i: number) => string, arrivals: Map<string, number>, send: (i: number) => Promise<unknown>): Promise<Row> {
+/** CPU time (ms) of a process so far, from /proc (Linux); NaN elsewhere. */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    // utime and stime (fields 14 and 15 of stat(5)), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+let redisPid: number | undefined;
+async function readRedisPid(): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    redisPid = Number(/process_id:(\d+)/.exec(await redis.info("server"))?.[1]);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** CPU ms so far of the tested processes (`pids`), this process and Redis. */
+function cpuSnapshot(pids: readonly (number | undefined)[]): { tested: number; bench: number; redis: number } {
+  const own = process.cpuUsage();
+  const bench = (own.user + own.system) / 1000;
+  const tested = pids.length === 0 ? bench : pids.reduce((sum: number, pid) => sum + cpuMsOf(pid), 0);
+  return { tested, bench, redis: cpuMsOf(redisPid) };
+}
+
+async function measure(name: string, ids: (i: number) => string, arrivals: Map<string, number>, send: (i: number) => Promise<unknown>, pids: readonly (number | undefined)[] = []): Promise<Row> {
   // Warm-up (JIT, connections, lazily built parts), not counted: steady state is what is compared.
   const warmUp = WARM_UP;
   await burst(warmUp, 8, (i) => send(i));
@@ -108,12 +140,16 @@ async function measure(name: string, ids: (i: number) => string, arrivals: Map<s
   const latencies = [...unsorted].sort((a, b) => a - b);
 
   const offset = base + count;
+  const cpuBefore = cpuSnapshot(pids);
   const started = performance.now();
   await burst(BURST, CONCURRENCY, (i) => send(offset + i));
   const sentAll = performance.now();
   await waitFor(() => Array.from({ length: BURST }, (_, i) => ids(offset + i)).every((id) => arrivals.has(id)), 60_000, `${name} throughput run`);
   const last = Math.max(...Array.from({ length: BURST }, (_, i) => arrivals.get(ids(offset + i)) ?? 0));
-  return { name, throughput: (BURST * 1000) / (last - started), sendRate: (BURST * 1000) / (sentAll - started), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  const cpuAfter = cpuSnapshot(pids);
+  const perEvent = (ms: number): number => (ms * 1000) / BURST;
+  const cpu = { tested: perEvent(cpuAfter.tested - cpuBefore.tested), bench: perEvent(cpuAfter.bench - cpuBefore.bench), redis: perEvent(cpuAfter.redis - cpuBefore.redis) };
+  return { name, cpu, throughput: (BURST * 1000) / (last - started), sendRate: (BURST * 1000) / (sentAll - started), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 async function directUndici(receiver: Receiver): Promise<Row> {
@@ -199,7 +235,7 @@ async function kefuHub(receiver: Receiver, workers: number): Promise<Row> {
         data: { sessionId: "S-1", messageId: `M-${i}`, sender: { type: "customer", id: "C-1" }, text: "Where is my parcel?" },
       });
       if (status !== 202) throw new Error(`ingest answered ${status}`);
-    });
+    }, [hub.pid, ...workerProcesses.map((child) => child.pid)]);
   } finally {
     await pool.close();
     await Promise.all([hub, ...workerProcesses].map(stopChild));
@@ -235,7 +271,7 @@ function print(rows: Row[]): void {
   const bare = rows.find((r) => r.name.startsWith("bare"));
   const direct = rows.find((r) => r.name.startsWith("direct"));
   console.log(`\nwebhook delivery: latency at ${RATE} events/s for ${LATENCY_SECONDS} s (send → receipt at the receiver), throughput over ${BURST} events with ${CONCURRENCY} in flight`);
-  const header = ["case", "events/s", "sent/s", "p50 ms", "p99 ms", "× bare BullMQ", "× direct undici"];
+  const header = ["case", "events/s", "sent/s", "p50 ms", "p99 ms", "× bare BullMQ", "× direct undici", "CPU µs/event: tested", "bench", "redis"];
   const lines = rows.map((r) => [
     r.name,
     Math.round(r.throughput).toLocaleString("en-US"),
@@ -244,6 +280,10 @@ function print(rows: Row[]): void {
     r.p99.toFixed(2),
     bare ? (r.throughput / bare.throughput).toFixed(2) : "-",
     direct ? (r.throughput / direct.throughput).toFixed(2) : "-",
+    // For the first two cases the tested code runs in the bench process itself.
+    Math.round(r.cpu.tested).toString(),
+    Math.round(r.cpu.bench).toString(),
+    Math.round(r.cpu.redis).toString(),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
   const format = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
@@ -255,9 +295,16 @@ function print(rows: Row[]): void {
   }
 }
 
+await readRedisPid();
 const receiver = await startReceiver();
 try {
-  const rows = [await directUndici(receiver), await bareBullmq(), await kefuHub(receiver, 0), await kefuHub(receiver, 1)];
+  // BENCH_CASES=bare,hub runs a subset (for quicker experiments); ratios need `bare` in the same run.
+  const cases = new Set((process.env["BENCH_CASES"] ?? "direct,bare,hub,worker").split(","));
+  const rows: Row[] = [];
+  if (cases.has("direct")) rows.push(await directUndici(receiver));
+  if (cases.has("bare")) rows.push(await bareBullmq());
+  if (cases.has("hub")) rows.push(await kefuHub(receiver, 0));
+  if (cases.has("worker")) rows.push(await kefuHub(receiver, 1));
   print(rows);
 } finally {
   receiver.server.closeAllConnections();

@@ -1,6 +1,7 @@
 /**
  * Redis keys of subscriptions and deliveries. All start with `${prefix}:` (the test cleanup and
- * operators rely on it); each command touches one key, so they work on Redis Cluster as well.
+ * operators rely on it); each command or script touches one key or one hash-tagged delivery, so
+ * they work on Redis Cluster as well.
  */
 export interface DeliveryKeys {
   /** Hash: subscription id → JSON. */
@@ -15,7 +16,7 @@ export interface DeliveryKeys {
   subscriptionDead(subscriptionId: string): string;
   /** Sorted set of all dead-letter delivery ids by failure time (ms). */
   dead: string;
-  /** Hash: one delivery's state. */
+  /** Hash: one delivery's state. Shares the hash tag `{deliveryId}` with its attempt log. */
   delivery(deliveryId: string): string;
   /** List of JSON attempts, newest last. */
   attempts(deliveryId: string): string;
@@ -31,8 +32,10 @@ export function deliveryKeys(prefix: string): DeliveryKeys {
     subscriptionDeliveries: (id) => `${prefix}:sub:${id}:dlv`,
     subscriptionDead: (id) => `${prefix}:sub:${id}:dead`,
     dead: `${prefix}:dead`,
-    delivery: (id) => `${prefix}:dlv:${id}`,
-    attempts: (id) => `${prefix}:dlv:${id}:att`,
+    // One hash tag per delivery: its record and attempt log are written by one Lua script, which
+    // Redis Cluster allows only for keys in one slot.
+    delivery: (id) => `${prefix}:dlv:{${id}}`,
+    attempts: (id) => `${prefix}:dlv:{${id}}:att`,
     rate: (id, second) => `${prefix}:sub:${id}:rate:${second}`,
   };
 }

@@ -1,7 +1,9 @@
 import type { ChainableCommander, Redis } from "ioredis";
 import type { HubEvent } from "../events/hub-event.ts";
 import { pageSortedSet, type Page } from "./cursor-page.ts";
+import { execPipeline } from "../events/exec-pipeline.ts";
 import type { DeliveryKeys } from "./delivery-keys.ts";
+import { createDeliveryScripts } from "./delivery-scripts.ts";
 
 export type DeliveryStatus = "pending" | "retrying" | "delivered" | "failed" | "skipped";
 
@@ -79,6 +81,7 @@ export interface DeliveryStoreOptions {
 const ATTEMPTS_KEPT = 50;
 
 export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterSeconds }: DeliveryStoreOptions): DeliveryStore {
+  const scripts = createDeliveryScripts(redis);
   const getMany = async (ids: readonly string[]): Promise<Delivery[]> => {
     if (ids.length === 0) return [];
     const pipeline = redis.pipeline();
@@ -99,12 +102,8 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
       const trimBefore = Date.now() - retentionSeconds * 1000;
       const indexes = new Set<string>();
       for (const d of deliveries) {
-        const key = keys.delivery(d.id);
         const createdAt = new Date(d.createdAtMs).toISOString();
-        pipeline.hset(key, { id: d.id, eventId: d.eventId, eventType: d.eventType, subscriptionId: d.subscriptionId, createdAt });
-        pipeline.hsetnx(key, "status", "pending");
-        pipeline.hsetnx(key, "updatedAt", createdAt);
-        pipeline.expire(key, retentionSeconds);
+        scripts.create(pipeline, keys.delivery(d.id), { id: d.id, eventId: d.eventId, eventType: d.eventType, subscriptionId: d.subscriptionId, createdAt }, retentionSeconds);
         pipeline.zadd(keys.subscriptionDeliveries(d.subscriptionId), d.createdAtMs, d.id);
         indexes.add(keys.subscriptionDeliveries(d.subscriptionId));
       }
@@ -112,27 +111,31 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
       for (const index of indexes) pipeline.zremrangebyscore(index, "-inf", `(${trimBefore}`);
     },
     async recordAttempt(delivery, attempt, outcome) {
-      const key = keys.delivery(delivery.id);
-      const pipeline = redis.pipeline();
-      const fields: Record<string, string | number> = { status: outcome.status, updatedAt: attempt.at };
-      if (attempt.statusCode !== undefined) fields["lastStatusCode"] = attempt.statusCode;
-      fields["lastError"] = attempt.error ?? "";
-      if (outcome.status === "delivered") fields["deliveredAt"] = attempt.at;
-      fields["nextAttemptAt"] = outcome.status === "retrying" ? new Date(outcome.nextAttemptAt).toISOString() : "";
-      pipeline.hset(key, fields).hincrby(key, "attempts", 1);
-      pipeline.rpush(keys.attempts(delivery.id), JSON.stringify(attempt)).ltrim(keys.attempts(delivery.id), -ATTEMPTS_KEPT, -1);
-      if (outcome.status === "failed") {
-        queueDeadLetter(pipeline, delivery, attempt.at, outcome.event);
-      } else {
-        pipeline.expire(key, retentionSeconds).expire(keys.attempts(delivery.id), retentionSeconds);
+      const fields: (string | number)[] = ["status", outcome.status, "updatedAt", attempt.at, "lastError", attempt.error ?? ""];
+      if (attempt.statusCode !== undefined) fields.push("lastStatusCode", attempt.statusCode);
+      if (outcome.status === "delivered") fields.push("deliveredAt", attempt.at);
+      fields.push("nextAttemptAt", outcome.status === "retrying" ? new Date(outcome.nextAttemptAt).toISOString() : "");
+      const failed = outcome.status === "failed";
+      if (failed) fields.push("failedAt", attempt.at, "event", JSON.stringify(outcome.event));
+      const recordKeys = { hash: keys.delivery(delivery.id), attempts: keys.attempts(delivery.id) };
+      // Not an explicit pipeline: the connection auto-pipelines, so the bookkeeping of concurrent
+      // deliveries leaves in one socket write.
+      const recorded = scripts.recordAttempt(recordKeys, JSON.stringify(attempt), ATTEMPTS_KEPT, failed ? deadLetterSeconds : retentionSeconds, fields);
+      if (!failed) {
+        await recorded;
+        return;
       }
-      await pipeline.exec();
+      const pipeline = redis.pipeline();
+      queueDeadLetterIndexes(pipeline, delivery, Date.parse(attempt.at));
+      await Promise.all([recorded, execPipeline(pipeline)]);
     },
     async markFailed(delivery, reason, event) {
       const at = new Date().toISOString();
       const pipeline = redis.pipeline();
-      pipeline.hset(keys.delivery(delivery.id), { status: "failed", updatedAt: at, lastError: reason, nextAttemptAt: "" });
-      queueDeadLetter(pipeline, delivery, at, event);
+      const key = keys.delivery(delivery.id);
+      pipeline.hset(key, { status: "failed", updatedAt: at, lastError: reason, nextAttemptAt: "", failedAt: at, event: JSON.stringify(event) });
+      pipeline.expire(key, deadLetterSeconds).expire(keys.attempts(delivery.id), deadLetterSeconds);
+      queueDeadLetterIndexes(pipeline, delivery, Date.parse(at));
       await pipeline.exec();
     },
     async markSkipped(deliveryId, reason) {
@@ -172,11 +175,9 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
     },
   };
 
-  function queueDeadLetter(pipeline: ChainableCommander, delivery: { id: string; subscriptionId: string }, at: string, event: HubEvent): void {
-    const atMs = Date.parse(at);
+  /** The dead-letter indexes, global and per subscription, trimmed to the retention. */
+  function queueDeadLetterIndexes(pipeline: ChainableCommander, delivery: { id: string; subscriptionId: string }, atMs: number): void {
     const trimBefore = `(${atMs - deadLetterSeconds * 1000}`;
-    pipeline.hset(keys.delivery(delivery.id), { failedAt: at, event: JSON.stringify(event) });
-    pipeline.expire(keys.delivery(delivery.id), deadLetterSeconds).expire(keys.attempts(delivery.id), deadLetterSeconds);
     pipeline.zadd(keys.dead, atMs, delivery.id).zremrangebyscore(keys.dead, "-inf", trimBefore);
     pipeline.zadd(keys.subscriptionDead(delivery.subscriptionId), atMs, delivery.id);
     pipeline.zremrangebyscore(keys.subscriptionDead(delivery.subscriptionId), "-inf", trimBefore);

@@ -10,7 +10,7 @@ import type { FailureTracker } from "./failure-tracker.ts";
 import type { HttpSender, WebhookResponse } from "./http-sender.ts";
 import { rateLimitDelay } from "./rate-limiter.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
-import { sign } from "./signer.ts";
+import type { Signer } from "./signer.ts";
 import { signingSecrets, type Subscription } from "./subscription.ts";
 import type { SubscriptionReader } from "./subscription-cache.ts";
 
@@ -30,6 +30,7 @@ export interface ProcessorDependencies {
   subscriptions: SubscriptionReader;
   deliveries: DeliveryStore;
   sender: HttpSender;
+  signer: Signer;
   breakers: BreakerRegistry;
   retry: RetryPolicy;
   failures: FailureTracker;
@@ -41,7 +42,7 @@ export type DeliveryProcessor = (job: Job<DeliveryJobData>, token?: string) => P
 
 /** One attempt of one delivery: sign, POST, record, and decide between done, retry and dead letter. */
 export function createDeliveryProcessor(deps: ProcessorDependencies): DeliveryProcessor {
-  const { redis, keys, subscriptions, deliveries, sender, breakers, retry, failures, metrics } = deps;
+  const { redis, keys, subscriptions, deliveries, sender, signer, breakers, retry, failures, metrics } = deps;
 
   const postpone = async (job: Job<DeliveryJobData>, token: string | undefined, untilMs: number, outcome: string): Promise<never> => {
     metrics.deliveries.inc({ outcome });
@@ -69,7 +70,7 @@ export function createDeliveryProcessor(deps: ProcessorDependencies): DeliveryPr
     }
     const url = new URL(subscription.url);
     const body = webhookBody(event);
-    const request = { url, headers: headersFor(subscription, event.id, body), body };
+    const request = { url, headers: headersFor(signer, subscription, event.id, body), body };
     const result = await breakers.run(url.origin, () => sender.send(request));
     if (result.kind === "open") return postpone(job, token, result.retryAtMs, "delayed_breaker");
     const response = result.response;
@@ -99,7 +100,7 @@ export function createDeliveryProcessor(deps: ProcessorDependencies): DeliveryPr
   };
 }
 
-function headersFor(subscription: Subscription, eventId: string, body: string): Record<string, string> {
+function headersFor(signer: Signer, subscription: Subscription, eventId: string, body: string): Record<string, string> {
   const timestamp = Math.floor(Date.now() / 1000);
   return {
     ...subscription.headers,
@@ -107,7 +108,7 @@ function headersFor(subscription: Subscription, eventId: string, body: string): 
     "user-agent": "kefu-hub-webhooks/1",
     "webhook-id": eventId,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": sign(signingSecrets(subscription), eventId, timestamp, body),
+    "webhook-signature": signer.sign(signingSecrets(subscription), eventId, timestamp, body),
   };
 }
 

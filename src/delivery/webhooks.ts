@@ -22,6 +22,7 @@ import { createFanOut } from "./fan-out.ts";
 import { createHttpSender } from "./http-sender.ts";
 import { sampleQueue } from "./queue-sample.ts";
 import { createRetryPolicy } from "./retry-policy.ts";
+import { createSigner } from "./signer.ts";
 import { createSsrfGuard } from "./ssrf-guard.ts";
 import { createSubscriptionService, type SubscriptionService } from "./subscription-service.ts";
 import { createSubscriptionCache } from "./subscription-cache.ts";
@@ -117,7 +118,8 @@ export function createWebhooks({ config, logger, schemas, redis, registry, break
     ingest,
     secretOverlapMs: config.deliverySecretOverlapHours * 3_600_000,
   });
-  const processor = createDeliveryProcessor({ redis: main, keys: dKeys, subscriptions: subscriptionCache, deliveries, sender, breakers, retry, failures, metrics, logger });
+  const signer = createSigner();
+  const processor = createDeliveryProcessor({ redis: main, keys: dKeys, subscriptions: subscriptionCache, deliveries, sender, signer, breakers, retry, failures, metrics, logger });
 
   let worker: Worker<DeliveryJobData> | undefined;
   let consumer: OutboxConsumer | undefined;

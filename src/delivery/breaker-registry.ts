@@ -56,7 +56,17 @@ export function createBreakerRegistry({ resetMs, errorPercent, volumeThreshold }
         if (countsAsFailure(response)) throw new CountedFailure(response);
         return response;
       },
-      { timeout: false, resetTimeout: resetMs, errorThresholdPercentage: errorPercent, volumeThreshold, rollingCountTimeout: 10_000, rollingCountBuckets: 10 },
+      {
+        timeout: false,
+        resetTimeout: resetMs,
+        errorThresholdPercentage: errorPercent,
+        volumeThreshold,
+        rollingCountTimeout: 10_000,
+        rollingCountBuckets: 10,
+        // Only the open/closed decision is used. With percentiles on, opossum keeps every latency
+        // of the 10 s window and, on each failure, concatenates and sorts them all to decide.
+        rollingPercentilesEnabled: false,
+      },
     );
     const created: Entry = { breaker, openedAt: 0 };
     breaker.on("open", () => {

@@ -25,6 +25,8 @@ interface Built {
   settle: ivm.Reference<GuestPort["settle"]>;
   methods: string[];
   calls: PendingCalls;
+  /** Why the host disposed this isolate, so that calls still on it say so. */
+  replacedFor?: RebuildReason;
 }
 
 type RebuildReason = "memory" | "timeout";
@@ -130,7 +132,10 @@ export class PluginSandbox {
 
   /** Runs guest code: `callId` names the call it belongs to, when known. */
   #enter<A extends unknown[]>(built: Built, target: ivm.Reference<(...args: A) => void>, args: A, callId: number | undefined): void {
-    if (built.isolate.isDisposed) return;
+    if (built.isolate.isDisposed) {
+      if (callId !== undefined) built.calls.fail(callId, this.#goneError(built));
+      return;
+    }
     if (this.#mode === "threaded") {
       target.apply(undefined, args, { arguments: { copy: true } }).catch((error: unknown) => this.#entryFailed(built, error, callId));
       return;
@@ -144,11 +149,12 @@ export class PluginSandbox {
 
   #entryFailed(built: Built, error: unknown, callId: number | undefined): void {
     const message = (error as Error).message ?? String(error);
-    if (this.#disposed) {
-      built.calls.failAll(new RunnerCallError("unavailable", "this plugin version was unloaded"));
+    if (this.#disposed || built.replacedFor === "timeout") {
+      built.calls.failAll(this.#goneError(built));
     } else if (built.isolate.isDisposed || /memory limit/i.test(message)) {
+      built.replacedFor ??= "memory";
       this.#rebuild(built, "memory");
-      built.calls.failAll(new RunnerCallError("memory", `exceeded its memory limit of ${this.spec.memoryMb} MB; its isolate was replaced`));
+      built.calls.failAll(this.#goneError(built));
     } else if (/timed out/i.test(message)) {
       this.#quarantine(built);
     } else if (callId !== undefined) {
@@ -164,7 +170,14 @@ export class PluginSandbox {
     this.#mode = "threaded";
     this.#log("warn", `ran past its deadline on the runner's thread; this version now runs on a thread of its own until it is reloaded`);
     this.#rebuild(built, "timeout");
-    built.calls.failAll(new RunnerCallError("unavailable", "its isolate was replaced because another call of this plugin was stuck past its deadline"));
+    built.calls.failAll(this.#goneError(built));
+  }
+
+  /** Why calls still on a disposed isolate fail. */
+  #goneError(built: Built): RunnerCallError {
+    if (this.#disposed) return new RunnerCallError("unavailable", "this plugin version was unloaded");
+    if (built.replacedFor === "memory") return new RunnerCallError("memory", `exceeded its memory limit of ${this.spec.memoryMb} MB; its isolate was replaced`);
+    return new RunnerCallError("unavailable", "its isolate was replaced because another call of this plugin was stuck past its deadline");
   }
 
   /**
@@ -182,7 +195,7 @@ export class PluginSandbox {
       clearTimeout(timer);
       if (!isStuck || this.#current !== built) return built;
       const next = this.#replace(built, "timeout");
-      built.calls.failAll(new RunnerCallError("unavailable", "its isolate was replaced because another call of this plugin was stuck past its deadline"));
+      built.calls.failAll(this.#goneError(built));
       return next;
     })();
   }
@@ -196,6 +209,7 @@ export class PluginSandbox {
   }
 
   #replace(old: Built, reason: RebuildReason): Promise<Built> {
+    old.replacedFor ??= reason;
     if (!old.isolate.isDisposed) old.isolate.dispose();
     this.#current = undefined;
     const next = this.#build();
@@ -211,7 +225,7 @@ export class PluginSandbox {
     if (this.#disposed) return;
     this.#disposed = true;
     void this.#built.then((built) => {
-      built.calls.failAll(new RunnerCallError("unavailable", "this plugin version was unloaded"));
+      built.calls.failAll(this.#goneError(built));
       if (!built.isolate.isDisposed) built.isolate.dispose();
     }, () => {});
   }

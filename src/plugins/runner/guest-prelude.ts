@@ -4,7 +4,7 @@
  * own body. Keeping it here rather than in a template string lets tsc and eslint check it.
  *
  * The guest never waits on the host: a `kefu.*` operation is started with `startOp` and a ticket,
- * and the host later settles that ticket through {@link GuestPort.settle}; a finished call is
+ * and the host later settles that ticket through {@link GuestPort.run}; a finished call is
  * reported through `finish`. Both host functions are fire-and-forget, so the same guest works when
  * the host runs the isolate on its own thread (no thread hop at all) and on isolated-vm's pool.
  * The plugin never sees an isolated-vm object: the host functions stay in this closure.
@@ -15,11 +15,16 @@ export type StartOp = (op: string, payloadJson: string, ticket: number) => void;
 /** Reports a call's outcome: `o<json>`, `u` (undefined), or `e<json error>` / `x<json error>` (unserialisable output). */
 export type FinishCall = (callId: number, outcome: string) => void;
 
+/**
+ * What the host hands the guest, flattened so that many go in one entry into the isolate:
+ * `"i", callId, method, inputJson` starts a call; `"s", ticket, answer` answers a host operation
+ * (`o<json>` or `e<error message>`).
+ */
+export type GuestEntries = (string | number)[];
+
 /** What the host drives inside the isolate. */
 export interface GuestPort {
-  invoke(callId: number, method: string, inputJson: string): void;
-  /** Answers a host operation: `o<json>` or `e<error message>`. */
-  settle(ticket: number, answer: string): void;
+  run(...entries: GuestEntries): void;
 }
 
 export function guestPrelude(startOp: StartOp, finish: FinishCall, initJson: string): (exports: Record<string, unknown>) => GuestPort {
@@ -102,13 +107,20 @@ export function guestPrelude(startOp: StartOp, finish: FinishCall, initJson: str
     }
   };
   return (exports) => ({
-    invoke(callId, method, inputJson) {
-      void run(exports, method, inputJson).then((outcome) => finish(callId, outcome));
-    },
-    settle(ticket, answer) {
-      const resolve = waiting.get(ticket);
-      waiting.delete(ticket);
-      resolve?.(answer);
+    run(...entries) {
+      for (let i = 0; i < entries.length; ) {
+        if (entries[i] === "i") {
+          const callId = entries[i + 1] as number;
+          void run(exports, String(entries[i + 2]), String(entries[i + 3])).then((outcome) => finish(callId, outcome));
+          i += 4;
+        } else {
+          const ticket = entries[i + 1] as number;
+          const resolve = waiting.get(ticket);
+          waiting.delete(ticket);
+          resolve?.(String(entries[i + 2]));
+          i += 3;
+        }
+      }
     },
   });
 }

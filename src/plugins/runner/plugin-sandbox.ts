@@ -1,5 +1,5 @@
 import ivm from "isolated-vm";
-import { guestPrelude, type FinishCall, type GuestPort, type StartOp } from "./guest-prelude.ts";
+import { guestPrelude, type FinishCall, type GuestEntries, type GuestPort, type StartOp } from "./guest-prelude.ts";
 import { createHostDispatch, type RunnerServices } from "./host-capabilities.ts";
 import { PendingCalls, RunnerCallError } from "./pending-calls.ts";
 import type { FakeRoute, LoadSpec } from "./protocol.ts";
@@ -8,11 +8,15 @@ export { RunnerCallError } from "./pending-calls.ts";
 
 /** How long a busy isolate may take to answer a trivial probe before it counts as stuck. */
 const PROBE_MS = 150;
+/** Most entries handed to the guest at once (a function takes at most ~65k arguments). */
+const MAX_BATCH = 4096;
 
 /**
  * Where the guest's code runs. `inline`: on the runner's own thread, entered synchronously with a
  * timeout; no thread hop per call or per `kefu.*` answer, which is what makes the fetch bridge fast
- * (bench/plugins.ts). `threaded`: on isolated-vm's thread pool, where a loop cannot hold up other
+ * (bench/plugins.ts). The calls and answers of one turn of the event loop go in together: each
+ * entry with a timeout costs isolated-vm a timer, kept in its timer thread's queue until it would
+ * have fired. `threaded`: on isolated-vm's thread pool, where a loop cannot hold up other
  * plugins. A version whose code once ran past its deadline on the runner's thread is moved to
  * `threaded` for the rest of its life, so a plugin that loops delays the others at most once.
  */
@@ -21,10 +25,11 @@ type Mode = "inline" | "threaded";
 interface Built {
   isolate: ivm.Isolate;
   context: ivm.Context;
-  invoke: ivm.Reference<GuestPort["invoke"]>;
-  settle: ivm.Reference<GuestPort["settle"]>;
+  run: ivm.Reference<GuestPort["run"]>;
   methods: string[];
   calls: PendingCalls;
+  /** Entries waiting for this turn's entry into the isolate (inline mode). */
+  queued: GuestEntries;
   /** Why the host disposed this isolate, so that calls still on it say so. */
   replacedFor?: RebuildReason;
 }
@@ -78,7 +83,7 @@ export class PluginSandbox {
       const startOp: StartOp = (op, payloadJson, ticket) => {
         void dispatch(op, payloadJson).then((answer) => {
           const built = asking.built;
-          if (ticket >= 0 && built) this.#enter(built, built.settle, [ticket, answer], undefined);
+          if (ticket >= 0 && built) this.#enter(built, ["s", ticket, answer]);
         });
       };
       const finish: FinishCall = (callId, outcome) => calls.finish(callId, outcome);
@@ -104,10 +109,10 @@ export class PluginSandbox {
       const built: Built = {
         isolate,
         context,
-        invoke: port.getSync("invoke", { reference: true }),
-        settle: port.getSync("settle", { reference: true }),
+        run: port.getSync("run", { reference: true }),
         methods: methods ? methods.split(",") : [],
         calls,
+        queued: [],
       };
       asking.built = built;
       this.#current = built;
@@ -126,28 +131,56 @@ export class PluginSandbox {
     const { id, outcome } = built.calls.add(timeoutMs, () => {
       if (this.#mode === "threaded") this.#replaceIfStuck(built);
     });
-    this.#enter(built, built.invoke, [id, method, inputJson], id);
+    this.#enter(built, ["i", id, method, inputJson]);
     return outcome;
   }
 
-  /** Runs guest code: `callId` names the call it belongs to, when known. */
-  #enter<A extends unknown[]>(built: Built, target: ivm.Reference<(...args: A) => void>, args: A, callId: number | undefined): void {
-    if (built.isolate.isDisposed) {
-      if (callId !== undefined) built.calls.fail(callId, this.#goneError(built));
-      return;
-    }
+  /** Hands entries to the guest: on the thread pool at once, inline with the others of this turn. */
+  #enter(built: Built, entries: GuestEntries): void {
     if (this.#mode === "threaded") {
-      target.apply(undefined, args, { arguments: { copy: true } }).catch((error: unknown) => this.#entryFailed(built, error, callId));
+      this.#runOnPool(built, entries);
       return;
     }
-    try {
-      target.applySync(undefined, args, { arguments: { copy: true }, timeout: built.calls.budgetMs(this.spec.timeoutMs) });
-    } catch (error) {
-      this.#entryFailed(built, error, callId);
+    if (built.queued.length === 0) setImmediate(() => this.#flush(built));
+    built.queued.push(...entries);
+  }
+
+  #flush(built: Built): void {
+    while (built.queued.length > 0) {
+      const entries = built.queued.length <= MAX_BATCH ? built.queued : built.queued.slice(0, MAX_BATCH);
+      built.queued = built.queued.length <= MAX_BATCH ? [] : built.queued.slice(MAX_BATCH);
+      if (this.#mode === "threaded") {
+        this.#runOnPool(built, entries);
+        continue;
+      }
+      if (built.isolate.isDisposed) {
+        this.#failEntries(built, entries, this.#goneError(built));
+        continue;
+      }
+      try {
+        built.run.applySync(undefined, entries, { arguments: { copy: true }, timeout: built.calls.budgetMs(this.spec.timeoutMs) });
+      } catch (error) {
+        this.#entryFailed(built, error, entries);
+      }
     }
   }
 
-  #entryFailed(built: Built, error: unknown, callId: number | undefined): void {
+  #runOnPool(built: Built, entries: GuestEntries): void {
+    if (built.isolate.isDisposed) {
+      this.#failEntries(built, entries, this.#goneError(built));
+      return;
+    }
+    built.run.apply(undefined, entries, { arguments: { copy: true } }).catch((error: unknown) => this.#entryFailed(built, error, entries));
+  }
+
+  /** Fails the calls these entries start. */
+  #failEntries(built: Built, entries: GuestEntries, error: RunnerCallError): void {
+    for (let i = 0; i < entries.length; i += entries[i] === "i" ? 4 : 3) {
+      if (entries[i] === "i") built.calls.fail(entries[i + 1] as number, error);
+    }
+  }
+
+  #entryFailed(built: Built, error: unknown, entries: GuestEntries): void {
     const message = (error as Error).message ?? String(error);
     if (this.#disposed || built.replacedFor === "timeout") {
       built.calls.failAll(this.#goneError(built));
@@ -157,11 +190,10 @@ export class PluginSandbox {
       built.calls.failAll(this.#goneError(built));
     } else if (/timed out/i.test(message)) {
       this.#quarantine(built);
-    } else if (callId !== undefined) {
-      // e.g. a promise the plugin left rejected without a handler: isolated-vm fails the entry with it.
-      built.calls.fail(callId, new RunnerCallError("error", message));
     } else {
-      this.#log("warn", `plugin code failed outside any call: ${message}`);
+      // e.g. a promise the plugin left rejected without a handler: isolated-vm fails the entry with it.
+      // The calls started by it that have not finished fail with that error; the others go on.
+      this.#failEntries(built, entries, new RunnerCallError("error", message));
     }
   }
 

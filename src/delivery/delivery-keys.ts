@@ -16,7 +16,10 @@ export interface DeliveryKeys {
   subscriptionDead(subscriptionId: string): string;
   /** Sorted set of all dead-letter delivery ids by failure time (ms). */
   dead: string;
-  /** Hash: one delivery's state. Shares the hash tag `{deliveryId}` with its attempt log. */
+  /**
+   * Hash: one delivery's state. Hash tag `{eventId}`, shared with its attempt log and its event's
+   * delivery index, so that one script may write any of them on Redis Cluster.
+   */
   delivery(deliveryId: string): string;
   /** List of JSON attempts, newest last. */
   attempts(deliveryId: string): string;
@@ -32,10 +35,8 @@ export function deliveryKeys(prefix: string): DeliveryKeys {
     subscriptionDeliveries: (id) => `${prefix}:sub:${id}:dlv`,
     subscriptionDead: (id) => `${prefix}:sub:${id}:dead`,
     dead: `${prefix}:dead`,
-    // One hash tag per delivery: its record and attempt log are written by one Lua script, which
-    // Redis Cluster allows only for keys in one slot.
-    delivery: (id) => `${prefix}:dlv:{${id}}`,
-    attempts: (id) => `${prefix}:dlv:{${id}}:att`,
+    delivery: (id) => `${prefix}:dlv:${taggedDeliveryId(id)}`,
+    attempts: (id) => `${prefix}:dlv:${taggedDeliveryId(id)}:att`,
     rate: (id, second) => `${prefix}:sub:${id}:rate:${second}`,
   };
 }
@@ -59,4 +60,10 @@ export function parseDeliveryId(deliveryId: string): { eventId: string; subscrip
   const at = deliveryId.lastIndexOf(".");
   if (at <= 0 || at === deliveryId.length - 1) return undefined;
   return { eventId: deliveryId.slice(0, at), subscriptionId: deliveryId.slice(at + 1) };
+}
+
+/** `{eventId}.subscriptionId`: the event id as the hash tag (the whole id if it cannot be split). */
+function taggedDeliveryId(deliveryId: string): string {
+  const at = deliveryId.lastIndexOf(".");
+  return at > 0 ? `{${deliveryId.slice(0, at)}}${deliveryId.slice(at)}` : `{${deliveryId}}`;
 }

@@ -38,12 +38,14 @@ export interface DeliveryDetail extends Delivery {
   attemptLog: Attempt[];
 }
 
-export interface NewDelivery {
-  id: string;
+/** The deliveries of one event, as fan-out creates them. */
+export interface NewDeliveries {
   eventId: string;
   eventType: string;
-  subscriptionId: string;
   createdAtMs: number;
+  /** Key of the event's delivery index (src/events/event-keys.ts). */
+  indexKey: string;
+  deliveries: readonly { id: string; subscriptionId: string }[];
 }
 
 export type AttemptOutcome =
@@ -52,8 +54,11 @@ export type AttemptOutcome =
   | { status: "failed"; event: HubEvent };
 
 export interface DeliveryStore {
-  /** Queues the writes of new deliveries on `pipeline`; existing ones keep their state (fan-out may run twice). */
-  create(pipeline: ChainableCommander, deliveries: readonly NewDelivery[]): void;
+  /**
+   * Queues the writes of new deliveries (records, the event's index, the subscriptions' indexes)
+   * on `pipeline`; existing ones keep their state (fan-out may run twice).
+   */
+  create(pipeline: ChainableCommander, events: readonly NewDeliveries[]): void;
   recordAttempt(delivery: { id: string; subscriptionId: string }, attempt: Attempt, outcome: AttemptOutcome): Promise<void>;
   /** Dead letter without an attempt (e.g. the subscription was disabled meanwhile). */
   markFailed(delivery: { id: string; subscriptionId: string }, reason: string, event: HubEvent): Promise<void>;
@@ -98,14 +103,17 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
   });
 
   return {
-    create(pipeline, deliveries) {
+    create(pipeline, events) {
       const trimBefore = Date.now() - retentionSeconds * 1000;
       const indexes = new Set<string>();
-      for (const d of deliveries) {
-        const createdAt = new Date(d.createdAtMs).toISOString();
-        scripts.create(pipeline, keys.delivery(d.id), { id: d.id, eventId: d.eventId, eventType: d.eventType, subscriptionId: d.subscriptionId, createdAt }, retentionSeconds);
-        pipeline.zadd(keys.subscriptionDeliveries(d.subscriptionId), d.createdAtMs, d.id);
-        indexes.add(keys.subscriptionDeliveries(d.subscriptionId));
+      for (const event of events) {
+        if (event.deliveries.length === 0) continue;
+        const deliveries = event.deliveries.map((d) => ({ ...d, hashKey: keys.delivery(d.id) }));
+        scripts.create(pipeline, { ...event, deliveries }, retentionSeconds);
+        for (const d of event.deliveries) {
+          pipeline.zadd(keys.subscriptionDeliveries(d.subscriptionId), event.createdAtMs, d.id);
+          indexes.add(keys.subscriptionDeliveries(d.subscriptionId));
+        }
       }
       // Trimmed once per subscription and batch, not per delivery.
       for (const index of indexes) pipeline.zremrangebyscore(index, "-inf", `(${trimBefore}`);

@@ -5,7 +5,7 @@ import { execPipeline } from "../events/exec-pipeline.ts";
 import type { StoredEvent } from "../events/event-store.ts";
 import { deliveryIdOf } from "./delivery-keys.ts";
 import { BACKOFF_TYPE, JOB_PRIORITY, type DeliveryJobData } from "./delivery-job.ts";
-import type { DeliveryStore, NewDelivery } from "./delivery-store.ts";
+import type { DeliveryStore, NewDeliveries } from "./delivery-store.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
 import { subscribesTo } from "./subscription.ts";
 import type { SubscriptionReader } from "./subscription-cache.ts";
@@ -24,10 +24,9 @@ export interface FanOutOptions {
   deliveries: DeliveryStore;
   eventKeys: EventKeys;
   retry: RetryPolicy;
-  retentionSeconds: number;
 }
 
-export function createFanOut({ redis, queue, subscriptions, deliveries, eventKeys, retry, retentionSeconds }: FanOutOptions): FanOut {
+export function createFanOut({ redis, queue, subscriptions, deliveries, eventKeys, retry }: FanOutOptions): FanOut {
   const jobOptions = (data: DeliveryJobData, jobId: string) => ({
     jobId,
     priority: JOB_PRIORITY[data.event.priority],
@@ -39,24 +38,19 @@ export function createFanOut({ redis, queue, subscriptions, deliveries, eventKey
       const all = await subscriptions.list();
       const pipeline = redis.pipeline();
       const jobs: { name: string; data: DeliveryJobData; opts: ReturnType<typeof jobOptions> }[] = [];
+      const created: NewDeliveries[] = [];
       for (const stored of events) {
         const { event } = stored;
         const targets = stored.only ? all.filter((s) => s.id === stored.only) : all.filter((s) => subscribesTo(s, event.type));
-        const created: NewDelivery[] = targets.map((s) => ({
-          id: deliveryIdOf(event.id, s.id),
-          eventId: event.id,
-          eventType: event.type,
-          subscriptionId: s.id,
-          createdAtMs: stored.acceptedAt,
-        }));
-        deliveries.create(pipeline, created);
-        for (const d of created) {
-          pipeline.zadd(eventKeys.eventDeliveries(event.id), d.createdAtMs, d.id);
+        if (targets.length === 0) continue;
+        const ofEvent = targets.map((s) => ({ id: deliveryIdOf(event.id, s.id), subscriptionId: s.id }));
+        created.push({ eventId: event.id, eventType: event.type, createdAtMs: stored.acceptedAt, indexKey: eventKeys.eventDeliveries(event.id), deliveries: ofEvent });
+        for (const d of ofEvent) {
           const data: DeliveryJobData = { deliveryId: d.id, subscriptionId: d.subscriptionId, acceptedAt: stored.acceptedAt, event };
           jobs.push({ name: event.type, data, opts: jobOptions(data, d.id) });
         }
-        if (created.length > 0) pipeline.expire(eventKeys.eventDeliveries(event.id), retentionSeconds);
       }
+      deliveries.create(pipeline, created);
       // Both at once: a worker that records an attempt before the record's creation lands is fine,
       // since creation never overwrites a status (HSETNX).
       await Promise.all([execPipeline(pipeline), jobs.length > 0 ? queue.addBulk(jobs) : undefined]);

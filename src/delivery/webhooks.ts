@@ -98,7 +98,7 @@ export function createWebhooks({ config, logger, schemas, redis, registry, break
   });
   // The subscription view spells it "half-open" (unchanged API); the gauge's vocabulary is "halfOpen".
   breakerMetric.addSource(() => breakers.list().map(({ origin, state }) => ({ origin, state: state === "half-open" ? "halfOpen" : state })));
-  const fanOut = createFanOut({ redis: main, queue, subscriptions: subscriptionCache, deliveries, eventKeys: eKeys, retry, retentionSeconds });
+  const fanOut = createFanOut({ redis: main, queue, subscriptions: subscriptionCache, deliveries, eventKeys: eKeys, retry });
   const failures = createFailureTracker({
     redis: main,
     keys: dKeys,

@@ -2,7 +2,10 @@
 export interface EventKeys {
   /** String: JSON {event, acceptedAt, token}; its existence is the idempotency check. */
   event(id: string): string;
-  /** Sorted set of the event's delivery ids by creation time. */
+  /**
+   * Sorted set of the event's delivery ids by creation time. Hash tag `{id}`, shared with the
+   * event's delivery records (delivery-keys.ts), so that one script creates them all.
+   */
   eventDeliveries(id: string): string;
   /** Stream of accepted events waiting for fan-out (the durable outbox). */
   outbox: string;
@@ -11,7 +14,7 @@ export interface EventKeys {
 export function eventKeys(prefix: string): EventKeys {
   return {
     event: (id) => `${prefix}:ev:${id}`,
-    eventDeliveries: (id) => `${prefix}:ev:${id}:dlv`,
+    eventDeliveries: (id) => `${prefix}:ev:{${id}}:dlv`,
     outbox: `${prefix}:outbox`,
   };
 }

@@ -61,10 +61,6 @@ export function createWebhooks({ config, logger, schemas, redis, registry, break
   const main = redis.create("webhooks", { enableAutoPipelining: true });
   // BullMQ needs maxRetriesPerRequest: null on the connections its worker blocks on.
   const queueConnection = redis.create("delivery-queue", { maxRetriesPerRequest: null });
-  // The worker's template: BullMQ makes its own connections from it (duplicate), one for job
-  // commands and one for the blocking fetch. Auto-pipelined, the completions of concurrent
-  // deliveries (one script each) leave in one socket write instead of one write per job.
-  const workerConnection = redis.create("delivery-worker", { maxRetriesPerRequest: null, enableAutoPipelining: true, lazyConnect: true });
   const retentionSeconds = config.eventsDedupeSeconds;
   const deadLetterSeconds = Math.ceil(config.deliveryDeadLetterDays * 86_400);
 
@@ -148,7 +144,7 @@ export function createWebhooks({ config, logger, schemas, redis, registry, break
         logger,
       });
       await consumer.start();
-      worker = startDeliveryWorker({ connection: workerConnection, prefix, config, processor, retry, deliveries, logger });
+      worker = startDeliveryWorker({ connection: queueConnection, prefix, config, processor, retry, deliveries, logger });
     },
     close: () =>
       (closing ??= (async () => {

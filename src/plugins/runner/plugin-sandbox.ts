@@ -8,8 +8,19 @@ export { RunnerCallError } from "./pending-calls.ts";
 
 /** How long a busy isolate may take to answer a trivial probe before it counts as stuck. */
 const PROBE_MS = 150;
-/** Most entries handed to the guest at once (a function takes at most ~65k arguments). */
+/** Most slots of entries handed to the guest at once (a function takes at most ~65k arguments). */
 const MAX_BATCH = 4096;
+
+/** Where the first batch of `entries` ends: at most {@link MAX_BATCH} slots, never inside an entry. */
+function batchEnd(entries: GuestEntries): number {
+  let end = 0;
+  while (end < entries.length) {
+    const size = entries[end] === "i" ? 4 : 3;
+    if (end + size > MAX_BATCH) break;
+    end += size;
+  }
+  return end;
+}
 
 /**
  * Where the guest's code runs. `inline`: on the runner's own thread, entered synchronously with a
@@ -147,8 +158,9 @@ export class PluginSandbox {
 
   #flush(built: Built): void {
     while (built.queued.length > 0) {
-      const entries = built.queued.length <= MAX_BATCH ? built.queued : built.queued.slice(0, MAX_BATCH);
-      built.queued = built.queued.length <= MAX_BATCH ? [] : built.queued.slice(MAX_BATCH);
+      const end = batchEnd(built.queued);
+      const entries = end === built.queued.length ? built.queued : built.queued.slice(0, end);
+      built.queued = end === built.queued.length ? [] : built.queued.slice(end);
       if (this.#mode === "threaded") {
         this.#runOnPool(built, entries);
         continue;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,10 +74,25 @@ before(async () => {
 });
 
 after(async () => {
-  page?.close();
-  browser?.kill("SIGKILL");
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  await hub?.close();
+  try {
+    page?.close();
+    if (browser && browser.exitCode === null && browser.signalCode === null) {
+      const exited = once(browser, "exit");
+      browser.kill("SIGKILL");
+      await exited;
+    }
+  } finally {
+    await hub?.close();
+    // Chromium's helper processes (crashpad) may still be writing to the profile for a moment; a
+    // temporary directory left behind must not fail the run.
+    if (profileDir) {
+      try {
+        rmSync(profileDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch (error) {
+        console.warn(`could not remove ${profileDir}: ${(error as Error).message}`);
+      }
+    }
+  }
 });
 
 test("Swagger UI: Authorize with a key, then Try it out on GET /v1/whoami answers 200", { skip: CHROMIUM ? false : "no Chromium here", timeout: 60_000 }, async () => {

@@ -25,10 +25,6 @@ export class PendingCalls {
   #calls = new Map<number, PendingCall>();
   #nextId = 0;
 
-  get size(): number {
-    return this.#calls.size;
-  }
-
   /** Registers a call; `onExpired` runs if its deadline passes first (after the call was failed). */
   add(timeoutMs: number, onExpired: () => void): { id: number; outcome: Promise<string> } {
     const id = this.#nextId++;

@@ -4,21 +4,20 @@ import { createHostDispatch, type RunnerServices } from "./host-capabilities.ts"
 import { PendingCalls, RunnerCallError } from "./pending-calls.ts";
 import type { FakeRoute, LoadSpec } from "./protocol.ts";
 
-export { RunnerCallError } from "./pending-calls.ts";
-
 /** How long a busy isolate may take to answer a trivial probe before it counts as stuck. */
 const PROBE_MS = 150;
 /** Most slots of entries handed to the guest at once (a function takes at most ~65k arguments). */
 const MAX_BATCH = 4096;
 
+/** Slots of the entry starting at `at`: a call start has four, a ticket's answer three. */
+function entryLength(entries: GuestEntries, at: number): number {
+  return entries[at] === "i" ? 4 : 3;
+}
+
 /** Where the first batch of `entries` ends: at most {@link MAX_BATCH} slots, never inside an entry. */
 function batchEnd(entries: GuestEntries): number {
   let end = 0;
-  while (end < entries.length) {
-    const size = entries[end] === "i" ? 4 : 3;
-    if (end + size > MAX_BATCH) break;
-    end += size;
-  }
+  while (end < entries.length && end + entryLength(entries, end) <= MAX_BATCH) end += entryLength(entries, end);
   return end;
 }
 
@@ -187,7 +186,7 @@ export class PluginSandbox {
 
   /** Fails the calls these entries start. */
   #failEntries(built: Built, entries: GuestEntries, error: RunnerCallError): void {
-    for (let i = 0; i < entries.length; i += entries[i] === "i" ? 4 : 3) {
+    for (let i = 0; i < entries.length; i += entryLength(entries, i)) {
       if (entries[i] === "i") built.calls.fail(entries[i + 1] as number, error);
     }
   }

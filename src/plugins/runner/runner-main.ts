@@ -5,7 +5,8 @@
  */
 import { Agent } from "undici";
 import { createCache, LOG_LEVELS, type RunnerServices } from "./host-capabilities.ts";
-import { PluginSandbox, RunnerCallError } from "./plugin-sandbox.ts";
+import { RunnerCallError } from "./pending-calls.ts";
+import { PluginSandbox } from "./plugin-sandbox.ts";
 import { batchingSender, type FromRunner, type RunnerInit, type ToRunner } from "./protocol.ts";
 
 const init = JSON.parse(process.argv[2] ?? "{}") as RunnerInit;

@@ -64,6 +64,6 @@ export function parseDeliveryId(deliveryId: string): { eventId: string; subscrip
 
 /** `{eventId}.subscriptionId`: the event id as the hash tag (the whole id if it cannot be split). */
 function taggedDeliveryId(deliveryId: string): string {
-  const at = deliveryId.lastIndexOf(".");
-  return at > 0 ? `{${deliveryId.slice(0, at)}}${deliveryId.slice(at)}` : `{${deliveryId}}`;
+  const parts = parseDeliveryId(deliveryId);
+  return parts ? `{${parts.eventId}}.${parts.subscriptionId}` : `{${deliveryId}}`;
 }

@@ -18,8 +18,10 @@ import type { PluginHost } from "./plugins/plugin-host.ts";
 import { pluginModule, startPluginHost } from "./plugins/plugin-module.ts";
 import type { RedisFactory } from "./redis/redis-factory.ts";
 import { createRoutingModule } from "./routing/routing-module.ts";
-import { createWebhookModules } from "./delivery/webhooks-module.ts";
+import { createDeliveryModule, type DeliveryModule } from "./delivery/delivery-module.ts";
+import { createEventsModule, type EventsModule } from "./events/events-module.ts";
 import type { EventEnricher, EventObserver } from "./events/hub-event.ts";
+import type { FaultHook } from "./fault-points.ts";
 import type { SchemaRegistry } from "./schemas/schema-registry.ts";
 
 export interface HubDependencies {
@@ -30,6 +32,8 @@ export interface HubDependencies {
   paths: HubPaths;
   /** Where plugin secrets (`KEFU_PLUGIN_SECRET_<PLUGIN>_<NAME>`) are read. @defaultValue process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Called at each crash point of the write paths (src/fault-points.ts); tests only. */
+  faults?: FaultHook;
 }
 
 export interface Hub {
@@ -44,7 +48,7 @@ export interface Hub {
 }
 
 /** The composition root: every module is created here with what it depends on. */
-export async function createHub({ config, logger, schemas, redis, paths, env = process.env }: HubDependencies): Promise<Hub> {
+export async function createHub({ config, logger, schemas, redis, paths, env = process.env, faults }: HubDependencies): Promise<Hub> {
   const metrics = createMetrics();
   // One `kefu_breaker_state` for the plugin-method and the webhook-origin breakers (one name, one gauge).
   const breakerMetric = createBreakerStateMetric(metrics.registry);
@@ -68,18 +72,32 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
       : {}),
   });
 
-  // Run in order on every newly accepted event before fan-out (routing adds its enricher here).
+  // Run in order on every event before it is stored (routing adds its enricher here).
   const enrichers: EventEnricher[] = [routing.enricher];
   // Told of every newly accepted event once it is stored (order context adds one here).
   const observers: EventObserver[] = [context.observer];
-  const webhooks = await createWebhookModules({ config, logger, schemas, redis, registry: metrics.registry, breakerMetric, auth, validation, enrichers, observers });
+  // Events hand accepted events to delivery; delivery emits its own kefu.* events through events.
+  // Delivery is created first, so its `emit` port is bound to events once that exists.
+  const late: { events?: EventsModule } = {};
+  const withFaults = faults ? { faults } : {};
+  const delivery: DeliveryModule = await createDeliveryModule({
+    config, logger, redis, registry: metrics.registry, breakerMetric, auth, validation, ...withFaults,
+    emit: (event, only) => (late.events ?? notReady("events")).ingest.emit(event, only),
+  });
+  const events = (late.events = createEventsModule({
+    config, logger, schemas, redis, registry: metrics.registry, auth, validation, enrichers, observers, ...withFaults,
+    deliver: (accepted, options) => delivery.deliver(accepted, options),
+    deliveriesOf: (eventId, limit, cursor) => delivery.deliveriesOf(eventId, limit, cursor),
+  }));
 
   const modules: HubModule[] = [
     { name: "whoami", router: whoamiRoutes(auth) },
     routing.module,
     pluginModule({ host: plugins, auth, validation, breakerStates: (plugin) => context.breakerStates(plugin) }),
     context,
-    ...webhooks.modules,
+    // Closed in reverse: events first (no new hand-offs), then delivery's workers.
+    delivery,
+    events,
   ];
 
   const readiness = async (): Promise<ReadinessReport> => {
@@ -120,6 +138,10 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
     })());
 
   return { app, metrics, plugins, startDraining: () => (draining = true), close };
+}
+
+function notReady(feature: string): never {
+  throw new Error(`the ${feature} module is not created yet`);
 }
 
 async function pingRedis(redis: Redis): Promise<string> {

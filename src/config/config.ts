@@ -44,8 +44,11 @@ export interface HubConfig {
   timezone: string;
   /** Idempotency window of event ids, and how long events and delivery logs stay readable. @defaultValue 86400 */
   eventsDedupeSeconds: number;
-  /** Unacknowledged fan-out older than this is taken over by another process. @defaultValue 10000 */
-  eventsOutboxClaimMs: number;
+  /**
+   * An accepted event not yet handed to delivery after this long (its process died between the
+   * two steps) is handed over again by any live process. @defaultValue 2000
+   */
+  eventsHandoffGraceMs: number;
   /** Run fan-out and delivery workers inside `kefu-hub start`. @defaultValue true */
   deliveryWorkers: boolean;
   /** Deliveries in flight per worker process. @defaultValue 50 */
@@ -62,7 +65,10 @@ export interface HubConfig {
   deliveryDisableAfterHours: number;
   /** CIDRs webhook URLs may reach although private/loopback/etc. @defaultValue [] */
   deliveryAllowCidrs: string[];
-  /** Lock of an active delivery; a dead worker's deliveries are retaken after it. @defaultValue 30000 */
+  /**
+   * Lock of an active delivery, renewed every half of it; a dead worker's deliveries are retaken
+   * within about 1.5 × this (stalled checks run every half of it). @defaultValue 5000
+   */
   deliveryLockMs: number;
   /** @defaultValue 24 */
   deliverySecretOverlapHours: number;

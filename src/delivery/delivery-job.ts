@@ -7,6 +7,8 @@ export interface DeliveryJobData {
   /** ms since epoch of the 202, for the accept → delivery latency. */
   acceptedAt: number;
   event: HubEvent;
+  /** The conversation queue it belongs to, for a subscription with `ordering: "conversation"`. */
+  conversationQueue?: string;
 }
 
 /** BullMQ priority: lower runs first; FIFO among equal ones. */

@@ -1,7 +1,8 @@
 /**
  * Redis keys of subscriptions and deliveries. All start with `${prefix}:` (the test cleanup and
- * operators rely on it); each command or script touches one key or one hash-tagged delivery, so
- * they work on Redis Cluster as well.
+ * operators rely on it). The fan-out script writes keys of several hash slots (an event's records,
+ * its subscriptions' indexes, conversation queues), so the hub needs one Redis primary, not a
+ * Cluster.
  */
 export interface DeliveryKeys {
   /** Hash: subscription id → JSON. */
@@ -25,6 +26,18 @@ export interface DeliveryKeys {
   attempts(deliveryId: string): string;
   /** Counter of deliveries started in one second, for `rateLimitPerSecond`. */
   rate(subscriptionId: string, second: number): string;
+  /**
+   * Sorted set of an event's delivery ids by creation time. Hash tag `{eventId}`, shared with the
+   * event's delivery records.
+   */
+  eventDeliveries(eventId: string): string;
+  /**
+   * List of the deliveries of one conversation to an `ordering: "conversation"` subscription, in
+   * accept order, as `<deliveryId>\n<job JSON>`; only the head has a job.
+   */
+  conversationQueue(subscriptionId: string, conversationKey: string): string;
+  /** Sorted set of `<queue key>\n<deliveryId>` by time (ms): new heads whose job may not be queued yet. */
+  conversationsDue: string;
 }
 
 export function deliveryKeys(prefix: string): DeliveryKeys {
@@ -38,6 +51,9 @@ export function deliveryKeys(prefix: string): DeliveryKeys {
     delivery: (id) => `${prefix}:dlv:${taggedDeliveryId(id)}`,
     attempts: (id) => `${prefix}:dlv:${taggedDeliveryId(id)}:att`,
     rate: (id, second) => `${prefix}:sub:${id}:rate:${second}`,
+    eventDeliveries: (id) => `${prefix}:ev:{${id}}:dlv`,
+    conversationQueue: (id, key) => `${prefix}:sub:${id}:conv:${key}`,
+    conversationsDue: `${prefix}:conv-due`,
   };
 }
 

@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 export interface DeliveryMetrics {
-  eventsIngested: Counter<"type">;
   deliveries: Counter<"outcome">;
   latency: Histogram;
   queueJobs: Gauge<"state" | "priority">;
@@ -20,12 +19,6 @@ export interface QueueSample {
  */
 export function createDeliveryMetrics(registry: Registry, sampleQueue: () => Promise<QueueSample[]>): DeliveryMetrics {
   return {
-    eventsIngested: new Counter({
-      name: "kefu_events_ingested_total",
-      help: "Events accepted (not counting duplicates), by type",
-      labelNames: ["type"] as const,
-      registers: [registry],
-    }),
     deliveries: new Counter({
       name: "kefu_deliveries_total",
       help: "Delivery attempts by outcome: delivered, retry, dead_letter, delayed_breaker, delayed_rate_limit, skipped",

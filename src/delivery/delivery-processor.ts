@@ -1,10 +1,12 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { FaultHook } from "../fault-points.ts";
 import type { BreakerRegistry } from "./breaker-registry.ts";
 import type { DeliveryKeys } from "./delivery-keys.ts";
 import { webhookBody, type DeliveryJobData } from "./delivery-job.ts";
 import type { DeliveryMetrics } from "./delivery-metrics.ts";
+import type { ConversationOrder } from "./conversation-order.ts";
 import type { Attempt, DeliveryStore } from "./delivery-store.ts";
 import type { FailureTracker } from "./failure-tracker.ts";
 import type { HttpSender, WebhookResponse } from "./http-sender.ts";
@@ -35,14 +37,17 @@ export interface ProcessorDependencies {
   retry: RetryPolicy;
   failures: FailureTracker;
   metrics: DeliveryMetrics;
+  /** Moves an ordered conversation on once a delivery of it is final. */
+  order: ConversationOrder;
   logger: Logger;
+  faults?: FaultHook;
 }
 
 export type DeliveryProcessor = (job: Job<DeliveryJobData>, token?: string) => Promise<void>;
 
 /** One attempt of one delivery: sign, POST, record, and decide between done, retry and dead letter. */
 export function createDeliveryProcessor(deps: ProcessorDependencies): DeliveryProcessor {
-  const { redis, keys, subscriptions, deliveries, sender, signer, breakers, retry, failures, metrics } = deps;
+  const { redis, keys, subscriptions, deliveries, sender, signer, breakers, retry, failures, metrics, order, faults } = deps;
 
   const postpone = async (job: Job<DeliveryJobData>, token: string | undefined, untilMs: number, outcome: string): Promise<never> => {
     metrics.deliveries.inc({ outcome });
@@ -57,11 +62,13 @@ export function createDeliveryProcessor(deps: ProcessorDependencies): DeliveryPr
     if (!subscription) {
       metrics.deliveries.inc({ outcome: "skipped" });
       await deliveries.markSkipped(deliveryId, "the subscription was deleted");
+      await order.advance(job.data);
       return;
     }
     if (!subscription.enabled) {
       metrics.deliveries.inc({ outcome: "dead_letter" });
       await deliveries.markFailed(ref, "the subscription is disabled", event);
+      await order.advance(job.data);
       return;
     }
     if (subscription.rateLimitPerSecond) {
@@ -73,6 +80,7 @@ export function createDeliveryProcessor(deps: ProcessorDependencies): DeliveryPr
     const request = { url, headers: headersFor(signer, subscription, event.id, body), body };
     const result = await breakers.run(url.origin, () => sender.send(request));
     if (result.kind === "open") return postpone(job, token, result.retryAtMs, "delayed_breaker");
+    await faults?.("attempt.sent");
     const response = result.response;
     const attempt = toAttempt(response);
 
@@ -80,6 +88,7 @@ export function createDeliveryProcessor(deps: ProcessorDependencies): DeliveryPr
       metrics.deliveries.inc({ outcome: "delivered" });
       metrics.latency.observe((Date.now() - job.data.acceptedAt) / 1000);
       await Promise.all([deliveries.recordAttempt(ref, attempt, { status: "delivered" }), failures.succeeded(subscriptionId)]);
+      await order.advance(job.data);
       return;
     }
     const gone = response.statusCode === 410;
@@ -87,6 +96,7 @@ export function createDeliveryProcessor(deps: ProcessorDependencies): DeliveryPr
     if (final) {
       metrics.deliveries.inc({ outcome: "dead_letter" });
       await deliveries.recordAttempt(ref, attempt, { status: "failed", event });
+      await order.advance(job.data);
     }
     if (gone) await failures.disable(subscriptionId, "gone");
     else await failures.failed(subscriptionId);

@@ -1,9 +1,10 @@
 import type { ChainableCommander, Redis } from "ioredis";
 import type { HubEvent } from "../events/hub-event.ts";
 import { pageSortedSet, type Page } from "./cursor-page.ts";
-import { execPipeline } from "../events/exec-pipeline.ts";
+import { execPipeline } from "../redis/exec-pipeline.ts";
 import type { DeliveryKeys } from "./delivery-keys.ts";
 import { createDeliveryScripts } from "./delivery-scripts.ts";
+export { CREATED } from "./delivery-scripts.ts";
 
 export type DeliveryStatus = "pending" | "retrying" | "delivered" | "failed" | "skipped";
 
@@ -43,9 +44,7 @@ export interface NewDeliveries {
   eventId: string;
   eventType: string;
   createdAtMs: number;
-  /** Key of the event's delivery index (src/events/event-keys.ts). */
-  indexKey: string;
-  deliveries: readonly { id: string; subscriptionId: string }[];
+  deliveries: readonly { id: string; subscriptionId: string; queueKey?: string; queueEntry?: string }[];
 }
 
 export type AttemptOutcome =
@@ -55,10 +54,13 @@ export type AttemptOutcome =
 
 export interface DeliveryStore {
   /**
-   * Queues the writes of new deliveries (records, the event's index, the subscriptions' indexes)
-   * on `pipeline`; existing ones keep their state (fan-out may run twice).
+   * Writes new deliveries (records, the event's index, the subscriptions' indexes, conversation
+   * queues); existing ones keep their state (fan-out may run twice). Answers, per delivery, one
+   * of {@link CREATED}: whether its job is to be queued now.
    */
-  create(pipeline: ChainableCommander, events: readonly NewDeliveries[]): void;
+  create(event: NewDeliveries): Promise<number[]>;
+  /** The next queue entry of an ordered conversation once `deliveryId`, its head, is final. */
+  advanceConversation(queueKey: string, deliveryId: string): Promise<string | null>;
   recordAttempt(delivery: { id: string; subscriptionId: string }, attempt: Attempt, outcome: AttemptOutcome): Promise<void>;
   /** Dead letter without an attempt (e.g. the subscription was disabled meanwhile). */
   markFailed(delivery: { id: string; subscriptionId: string }, reason: string, event: HubEvent): Promise<void>;
@@ -103,21 +105,12 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
   });
 
   return {
-    create(pipeline, events) {
-      const trimBefore = Date.now() - retentionSeconds * 1000;
-      const indexes = new Set<string>();
-      for (const event of events) {
-        if (event.deliveries.length === 0) continue;
-        const deliveries = event.deliveries.map((d) => ({ ...d, hashKey: keys.delivery(d.id) }));
-        scripts.create(pipeline, { ...event, deliveries }, retentionSeconds);
-        for (const d of event.deliveries) {
-          pipeline.zadd(keys.subscriptionDeliveries(d.subscriptionId), event.createdAtMs, d.id);
-          indexes.add(keys.subscriptionDeliveries(d.subscriptionId));
-        }
-      }
-      // Trimmed once per subscription and batch, not per delivery.
-      for (const index of indexes) pipeline.zremrangebyscore(index, "-inf", `(${trimBefore}`);
+    create(event) {
+      const deliveries = event.deliveries.map((d) => ({ ...d, hashKey: keys.delivery(d.id), subscriptionIndexKey: keys.subscriptionDeliveries(d.subscriptionId) }));
+      const records = { ...event, indexKey: keys.eventDeliveries(event.eventId), deliveries };
+      return scripts.create(records, retentionSeconds, Date.now() - retentionSeconds * 1000);
     },
+    advanceConversation: (queueKey, deliveryId) => scripts.advance(queueKey, keys.conversationsDue, deliveryId),
     async recordAttempt(delivery, attempt, outcome) {
       const fields: (string | number)[] = ["status", outcome.status, "updatedAt", attempt.at, "lastError", attempt.error ?? ""];
       if (attempt.statusCode !== undefined) fields.push("lastStatusCode", attempt.statusCode);

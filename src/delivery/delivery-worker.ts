@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { HubConfig } from "../config/config.ts";
 import { DELIVERY_QUEUE, queuePrefix } from "./delivery-keys.ts";
 import type { DeliveryJobData } from "./delivery-job.ts";
+import type { ConversationOrder } from "./conversation-order.ts";
 import type { DeliveryProcessor } from "./delivery-processor.ts";
 import type { DeliveryStore } from "./delivery-store.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
@@ -16,17 +17,20 @@ export interface DeliveryWorkerOptions {
   processor: DeliveryProcessor;
   retry: RetryPolicy;
   deliveries: DeliveryStore;
+  order: ConversationOrder;
   logger: Logger;
 }
 
 /** The BullMQ worker of the delivery queue, with the retry schedule as its custom backoff. */
-export function startDeliveryWorker({ connection, prefix, config, processor, retry, deliveries, logger }: DeliveryWorkerOptions): Worker<DeliveryJobData> {
+export function startDeliveryWorker({ connection, prefix, config, processor, retry, deliveries, order, logger }: DeliveryWorkerOptions): Worker<DeliveryJobData> {
   const worker = new Worker<DeliveryJobData>(DELIVERY_QUEUE, processor, {
     connection,
     prefix: queuePrefix(prefix),
     concurrency: config.deliveryConcurrency,
+    // A killed worker's jobs are moved back once their lock expired and a stalled check ran (the
+    // first runs when a worker starts): within lock + half of it after the kill.
     lockDuration: config.deliveryLockMs,
-    stalledInterval: config.deliveryLockMs,
+    stalledInterval: Math.max(250, Math.floor(config.deliveryLockMs / 2)),
     // A delivery whose worker died is retried, not failed: at-least-once.
     maxStalledCount: 100,
     settings: {
@@ -41,9 +45,10 @@ export function startDeliveryWorker({ connection, prefix, config, processor, ret
     // Only a job that bypassed the processor's own bookkeeping (e.g. stalled too often) lands here unrecorded.
     if (!job || error.name === "UnrecoverableError") return;
     if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
-    deliveries.markFailed({ id: job.data.deliveryId, subscriptionId: job.data.subscriptionId }, error.message, job.data.event).catch((err: unknown) => {
-      logger.error({ err, deliveryId: job.data.deliveryId }, "could not record a dead letter");
-    });
+    deliveries
+      .markFailed({ id: job.data.deliveryId, subscriptionId: job.data.subscriptionId }, error.message, job.data.event)
+      .then(() => order.advance(job.data))
+      .catch((err: unknown) => logger.error({ err, deliveryId: job.data.deliveryId }, "could not record a dead letter"));
   });
   worker.on("error", (error) => logger.error({ err: error }, "delivery worker error"));
   return worker;

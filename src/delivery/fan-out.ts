@@ -1,61 +1,97 @@
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
-import type { EventKeys } from "../events/event-keys.ts";
-import { execPipeline } from "../events/exec-pipeline.ts";
-import type { StoredEvent } from "../events/event-store.ts";
-import { deliveryIdOf } from "./delivery-keys.ts";
+import type { FaultHook } from "../fault-points.ts";
+import type { AcceptedEvent } from "../events/hub-event.ts";
+import { conversationKeyOf, queueEntryOf } from "./conversation-order.ts";
+import { deliveryIdOf, type DeliveryKeys } from "./delivery-keys.ts";
 import { BACKOFF_TYPE, JOB_PRIORITY, type DeliveryJobData } from "./delivery-job.ts";
-import type { DeliveryStore, NewDeliveries } from "./delivery-store.ts";
+import { CREATED, type DeliveryStore, type NewDeliveries } from "./delivery-store.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
-import { subscribesTo } from "./subscription.ts";
+import { subscribesTo, type Subscription } from "./subscription.ts";
 import type { SubscriptionReader } from "./subscription-cache.ts";
 
 export interface FanOut {
-  /** One job per (event, matching subscription); safe to run twice for the same events. */
-  run(events: readonly StoredEvent[]): Promise<number>;
+  /**
+   * Creates the deliveries of each event (one per matching subscription) and queues their jobs.
+   * Idempotent: run again (`recovering`), it queues only the deliveries that are not final and
+   * whose turn it is.
+   */
+  run(events: readonly AcceptedEvent[], options?: { recovering?: boolean }): Promise<number>;
+  /** Queues jobs under their delivery ids (a job that exists is left as it is). */
+  enqueue(jobs: readonly DeliveryJobData[]): Promise<void>;
   /** A job for one delivery again (replay), under a new job id so that a kept old job does not swallow it. */
   requeue(data: DeliveryJobData, jobId: string): Promise<void>;
 }
 
 export interface FanOutOptions {
-  redis: Redis;
   queue: Queue<DeliveryJobData>;
   subscriptions: SubscriptionReader;
   deliveries: DeliveryStore;
-  eventKeys: EventKeys;
+  keys: DeliveryKeys;
   retry: RetryPolicy;
+  faults?: FaultHook;
 }
 
-export function createFanOut({ redis, queue, subscriptions, deliveries, eventKeys, retry }: FanOutOptions): FanOut {
+interface PlannedDelivery {
+  data: DeliveryJobData;
+  queueEntry?: string;
+}
+
+export function createFanOut({ queue, subscriptions, deliveries, keys, retry, faults }: FanOutOptions): FanOut {
   const jobOptions = (data: DeliveryJobData, jobId: string) => ({
     jobId,
     priority: JOB_PRIORITY[data.event.priority],
     attempts: retry.attempts,
     backoff: { type: BACKOFF_TYPE },
   });
+  const enqueue = async (jobs: readonly DeliveryJobData[]): Promise<void> => {
+    const [only, ...more] = jobs;
+    if (!only) return;
+    // One add is one script call; addBulk wraps its adds in MULTI/EXEC.
+    if (more.length === 0) await queue.add(only.event.type, only, jobOptions(only, only.deliveryId));
+    else await queue.addBulk(jobs.map((data) => ({ name: data.event.type, data, opts: jobOptions(data, data.deliveryId) })));
+  };
+
+  const plan = (accepted: AcceptedEvent, all: readonly Subscription[]): PlannedDelivery[] => {
+    const { event, acceptedAt, only } = accepted;
+    const targets = only ? all.filter((s) => s.id === only) : all.filter((s) => subscribesTo(s, event.type));
+    return targets.map((subscription) => {
+      const data: DeliveryJobData = { deliveryId: deliveryIdOf(event.id, subscription.id), subscriptionId: subscription.id, acceptedAt, event };
+      const conversation = subscription.ordering === "conversation" ? conversationKeyOf(event) : undefined;
+      if (conversation === undefined) return { data };
+      data.conversationQueue = keys.conversationQueue(subscription.id, conversation);
+      return { data, queueEntry: queueEntryOf(data) };
+    });
+  };
+  const recordsOf = ({ event, acceptedAt }: AcceptedEvent, planned: readonly PlannedDelivery[]): NewDeliveries => ({
+    eventId: event.id,
+    eventType: event.type,
+    createdAtMs: acceptedAt,
+    deliveries: planned.map(({ data, queueEntry }) => ({
+      id: data.deliveryId,
+      subscriptionId: data.subscriptionId,
+      ...(data.conversationQueue && queueEntry ? { queueKey: data.conversationQueue, queueEntry } : {}),
+    })),
+  });
+
   return {
-    async run(events) {
+    async run(events, { recovering = false } = {}) {
       const all = await subscriptions.list();
-      const pipeline = redis.pipeline();
-      const jobs: { name: string; data: DeliveryJobData; opts: ReturnType<typeof jobOptions> }[] = [];
-      const created: NewDeliveries[] = [];
-      for (const stored of events) {
-        const { event } = stored;
-        const targets = stored.only ? all.filter((s) => s.id === stored.only) : all.filter((s) => subscribesTo(s, event.type));
-        if (targets.length === 0) continue;
-        const ofEvent = targets.map((s) => ({ id: deliveryIdOf(event.id, s.id), subscriptionId: s.id }));
-        created.push({ eventId: event.id, eventType: event.type, createdAtMs: stored.acceptedAt, indexKey: eventKeys.eventDeliveries(event.id), deliveries: ofEvent });
-        for (const d of ofEvent) {
-          const data: DeliveryJobData = { deliveryId: d.id, subscriptionId: d.subscriptionId, acceptedAt: stored.acceptedAt, event };
-          jobs.push({ name: event.type, data, opts: jobOptions(data, d.id) });
-        }
+      const plans = events.map((accepted) => ({ accepted, planned: plan(accepted, all) })).filter(({ planned }) => planned.length > 0);
+      const planned = plans.flatMap((p) => p.planned);
+      if (planned.length === 0) return 0;
+      // First hand-off, nothing ordered: every job is due, so records and jobs go out together
+      // (a crash between them is recovered from the event's hand-off mark).
+      if (!recovering && planned.every((p) => p.queueEntry === undefined)) {
+        await Promise.all([...plans.map((p) => deliveries.create(recordsOf(p.accepted, p.planned))), enqueue(planned.map((p) => p.data))]);
+        return planned.length;
       }
-      deliveries.create(pipeline, created);
-      // Both at once: a worker that records an attempt before the record's creation lands is fine,
-      // since creation never overwrites a status (HSETNX).
-      await Promise.all([execPipeline(pipeline), jobs.length > 0 ? queue.addBulk(jobs) : undefined]);
-      return jobs.length;
+      const answers = await Promise.all(plans.map((p) => deliveries.create(recordsOf(p.accepted, p.planned))));
+      await faults?.("delivery.recorded");
+      const due = plans.flatMap((p, i) => p.planned.filter((_, j) => answers[i]?.[j] === CREATED.queueNow).map((d) => d.data));
+      await enqueue(due);
+      return due.length;
     },
+    enqueue,
     async requeue(data, jobId) {
       await queue.add(data.event.type, data, jobOptions(data, jobId));
     },

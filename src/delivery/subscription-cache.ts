@@ -28,7 +28,7 @@ export interface SubscriptionCacheOptions {
  * Subscriptions kept in memory and dropped when any process announces a change (the store
  * publishes after each write), so that the delivery path makes no Redis round trip for them.
  * A change reaches every process within a pub/sub hop, long before an event posted after the
- * change has gone through ingest, outbox and queue.
+ * change has gone through ingest and the queue.
  */
 export function createSubscriptionCache({ store, subscriber, channel, logger, maxAgeMs = 5000 }: SubscriptionCacheOptions): SubscriptionCache {
   let loaded: { at: number; byId: Map<string, Subscription>; list: Subscription[] } | undefined;

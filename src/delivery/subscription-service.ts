@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { HubError } from "../http/errors.ts";
-import type { IngestService } from "../events/ingest-service.ts";
 import type { BreakerRegistry, BreakerState } from "./breaker-registry.ts";
 import type { DeliveryKeys } from "./delivery-keys.ts";
 import type { DeliveryStore } from "./delivery-store.ts";
@@ -18,10 +17,14 @@ export interface SubscriptionInput {
   enabled?: boolean;
   headers?: Record<string, string>;
   rateLimitPerSecond?: number;
+  ordering?: "conversation" | "none";
   secret?: string;
 }
 
 export type SubscriptionPatch = Partial<Omit<SubscriptionInput, "secret">> & { rateLimitPerSecond?: number | null };
+
+/** The events feature's `emit` for the hub's own `kefu.*` events; `only` limits fan-out to one subscription. */
+export type EmitEvent = (event: { type: string; occurredAt: string; priority: "urgent" | "high" | "normal" | "low"; data: Record<string, unknown> }, only?: string) => Promise<{ id: string }>;
 
 /** The API's view of a subscription: stored fields plus live state. */
 export type SubscriptionState = SubscriptionView & { breaker: BreakerState; failingSince?: string };
@@ -47,12 +50,12 @@ export interface SubscriptionServiceOptions {
   fanOut: FanOut;
   guard: SsrfGuard;
   breakers: BreakerRegistry;
-  ingest: IngestService;
+  emit: EmitEvent;
   secretOverlapMs: number;
 }
 
 export function createSubscriptionService(options: SubscriptionServiceOptions): SubscriptionService {
-  const { redis, keys, store, deliveries, fanOut, guard, breakers, ingest, secretOverlapMs } = options;
+  const { redis, keys, store, deliveries, fanOut, guard, breakers, emit, secretOverlapMs } = options;
 
   const checkUrl = async (raw: string): Promise<void> => {
     const url = new URL(raw);
@@ -103,6 +106,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions): 
       };
       if (input.description !== undefined) subscription.description = input.description;
       if (input.rateLimitPerSecond !== undefined) subscription.rateLimitPerSecond = input.rateLimitPerSecond;
+      if (input.ordering === "conversation") subscription.ordering = "conversation";
       await store.save(subscription);
       return { ...(await withState(subscription)), secret: subscription.secret };
     },
@@ -139,7 +143,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions): 
       const subscription = await find(id);
       if (!subscription.enabled) throw new HubError("conflict", `subscription ${id} is disabled; enable it first`);
       const data = { subscriptionId: id, message: "Test delivery from kefu-hub" };
-      const { id: eventId } = await ingest.emit({ type: "kefu.ping", occurredAt: new Date().toISOString(), priority: "high", data }, id);
+      const { id: eventId } = await emit({ type: "kefu.ping", occurredAt: new Date().toISOString(), priority: "high", data }, id);
       return { eventId };
     },
     replayDelivery,
@@ -169,6 +173,8 @@ function applyPatch(current: Subscription, patch: SubscriptionPatch): Subscripti
   if (patch.headers !== undefined) next.headers = lowerCaseNames(patch.headers);
   if (patch.rateLimitPerSecond === null) delete next.rateLimitPerSecond;
   else if (patch.rateLimitPerSecond !== undefined) next.rateLimitPerSecond = patch.rateLimitPerSecond;
+  if (patch.ordering === "conversation") next.ordering = "conversation";
+  else if (patch.ordering === "none") delete next.ordering;
   if (patch.enabled !== undefined) {
     next.enabled = patch.enabled;
     if (patch.enabled) delete next.disabledReason;

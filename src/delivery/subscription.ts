@@ -11,6 +11,11 @@ export interface Subscription {
   /** Extra static headers sent with every delivery. */
   headers: Record<string, string>;
   rateLimitPerSecond?: number;
+  /**
+   * `conversation`: events of one conversation (`data.sessionId`, else `data.ticketId`) reach this
+   * subscription in accept order, one in flight per conversation. Absent: no order, all in parallel.
+   */
+  ordering?: "conversation";
   secret: string;
   /** Still signed with during the overlap window after a rotation. */
   previousSecret?: string;

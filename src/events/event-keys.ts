@@ -1,22 +1,14 @@
 /** Redis keys of the events feature; every one starts with `${prefix}:`. */
 export interface EventKeys {
-  /** String: JSON {event, acceptedAt, token}; its existence is the idempotency check. */
+  /** String: JSON {event, acceptedAt, only?}; its existence is the idempotency check. */
   event(id: string): string;
-  /**
-   * Sorted set of the event's delivery ids by creation time. Hash tag `{id}`, shared with the
-   * event's delivery records (delivery-keys.ts), so that one script creates them all.
-   */
-  eventDeliveries(id: string): string;
-  /** Stream of accepted events waiting for fan-out (the durable outbox). */
-  outbox: string;
+  /** Sorted set of event ids by acceptance time (ms): stored, but not yet handed to delivery. */
+  handoff: string;
 }
 
 export function eventKeys(prefix: string): EventKeys {
   return {
     event: (id) => `${prefix}:ev:${id}`,
-    eventDeliveries: (id) => `${prefix}:ev:{${id}}:dlv`,
-    outbox: `${prefix}:outbox`,
+    handoff: `${prefix}:ev-handoff`,
   };
 }
-
-export const OUTBOX_GROUP = "fanout";

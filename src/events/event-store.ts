@@ -1,77 +1,48 @@
-import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { defineLuaCommand } from "../redis/lua-command.ts";
 import type { EventKeys } from "./event-keys.ts";
-import { execPipeline } from "./exec-pipeline.ts";
-import type { HubEvent } from "./hub-event.ts";
-
-/** What is kept per accepted event. */
-export interface StoredEvent {
-  event: HubEvent;
-  /** ms since epoch, when it was accepted (202). */
-  acceptedAt: number;
-  /** Ties the record to the one outbox entry allowed to fan it out. */
-  token: string;
-  /** Fan-out limited to one subscription (the `kefu.ping` of a subscription test). */
-  only?: string;
-}
-
-export interface OutboxEntry {
-  streamId: string;
-  stored: StoredEvent;
-}
+import type { AcceptedEvent } from "./hub-event.ts";
 
 export interface EventStore {
   /**
-   * Makes the event durable and queued for fan-out, or says it is a duplicate. The outbox entry
-   * is written first and the record second, in one round trip (on a connection with
-   * `enableAutoPipelining`): whichever crash happens, either
-   * nothing was answered, or the entry exists and a fan-out worker will deliver it.
+   * Stores the event and marks it as not yet handed to delivery, in one round trip; answers false
+   * (having written nothing) when an event with its id is already stored.
    */
-  accept(event: HubEvent, only?: string): Promise<{ duplicate: boolean; stored: StoredEvent }>;
-  get(id: string): Promise<StoredEvent | undefined>;
-  /**
-   * For each outbox entry, whether it owns its event record (one round trip in the usual case);
-   * creates the record when the accepting process died before writing it.
-   */
-  claimMany(entries: readonly StoredEvent[]): Promise<boolean[]>;
-  /** Replaces the event after enrichment, keeping the record's expiry. */
-  update(stored: StoredEvent): Promise<void>;
+  accept(accepted: AcceptedEvent): Promise<boolean>;
+  get(id: string): Promise<AcceptedEvent | undefined>;
+  /** The records of events still marked for hand-off that were accepted before `beforeMs`, oldest first. */
+  pendingHandOffs(beforeMs: number, limit: number): Promise<{ ids: string[]; events: AcceptedEvent[] }>;
+  /** Clears the hand-off marks of these events (delivery has them). */
+  handedOff(ids: readonly string[]): Promise<void>;
+}
+
+interface AcceptCommand {
+  kefuAcceptEvent(recordKey: string, handoffKey: string, json: string, ttlSeconds: number, acceptedAtMs: number, eventId: string): Promise<number>;
 }
 
 export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: number): EventStore {
-  const get = async (id: string): Promise<StoredEvent | undefined> => {
-    const raw = await redis.get(keys.event(id));
-    return raw ? (JSON.parse(raw) as StoredEvent) : undefined;
-  };
+  defineLuaCommand(redis, "kefuAcceptEvent", new URL("./lua/accept-event.lua", import.meta.url), 2);
+  const commands = redis as unknown as AcceptCommand;
+  const parse = (raw: unknown): AcceptedEvent | undefined => (typeof raw === "string" ? (JSON.parse(raw) as AcceptedEvent) : undefined);
   return {
-    async accept(event, only) {
-      const stored: StoredEvent = { event, acceptedAt: Date.now(), token: randomUUID(), ...(only ? { only } : {}) };
-      const json = JSON.stringify(stored);
-      // Two plain commands issued in the same tick, not an explicit pipeline: the connection's
-      // auto-pipelining sends them in order, together with those of every other request of that
-      // tick, in one socket write (a write per request was the ingest's largest cost).
-      const [, set] = await Promise.all([redis.xadd(keys.outbox, "*", "e", json), redis.set(keys.event(event.id), json, "EX", dedupeSeconds, "NX")]);
-      if (set === "OK") return { duplicate: false, stored };
-      // A fan-out worker may have claimed our own entry between the two commands.
-      const existing = await get(event.id);
-      return existing?.token === stored.token ? { duplicate: false, stored } : { duplicate: true, stored: existing ?? stored };
+    async accept(accepted) {
+      const json = JSON.stringify(accepted);
+      const stored = await commands.kefuAcceptEvent(keys.event(accepted.event.id), keys.handoff, json, dedupeSeconds, accepted.acceptedAt, accepted.event.id);
+      return stored === 1;
     },
-    get,
-    async claimMany(entries) {
-      const pipeline = redis.pipeline();
-      for (const entry of entries) pipeline.get(keys.event(entry.event.id));
-      const records = await execPipeline(pipeline);
-      return Promise.all(
-        entries.map(async (entry, index) => {
-          const raw = records[index];
-          if (typeof raw === "string") return (JSON.parse(raw) as StoredEvent).token === entry.token;
-          const set = await redis.set(keys.event(entry.event.id), JSON.stringify(entry), "EX", dedupeSeconds, "NX");
-          return set === "OK" || (await get(entry.event.id))?.token === entry.token;
-        }),
-      );
+    async get(id) {
+      return parse(await redis.get(keys.event(id)));
     },
-    async update(stored) {
-      await redis.set(keys.event(stored.event.id), JSON.stringify(stored), "KEEPTTL");
+    async pendingHandOffs(beforeMs, limit) {
+      const ids = await redis.zrangebyscore(keys.handoff, "-inf", beforeMs, "LIMIT", 0, limit);
+      if (ids.length === 0) return { ids, events: [] };
+      const records = await redis.mget(...ids.map((id) => keys.event(id)));
+      // A record gone (expired after the dedupe window) has nothing left to deliver; its mark is cleared with the rest.
+      return { ids, events: records.flatMap((raw) => parse(raw) ?? []) };
+    },
+    async handedOff(ids) {
+      if (ids.length === 0) return;
+      await redis.zrem(keys.handoff, ...ids);
     },
   };
 }

@@ -36,3 +36,19 @@ export type EventEnricher = (event: HubEvent) => Promise<HubEvent>;
 
 /** Told of every newly accepted event after it is stored (e.g. to invalidate caches). Must not throw. */
 export type EventObserver = (event: HubEvent) => void;
+
+/** An event as stored on acceptance: what delivery fans out. */
+export interface AcceptedEvent {
+  event: HubEvent;
+  /** ms since epoch, when it was accepted (202). */
+  acceptedAt: number;
+  /** Fan-out limited to this one subscription (the `kefu.ping` of a subscription test). */
+  only?: string;
+}
+
+/**
+ * The port through which the events feature hands stored events to delivery (wired in src/app.ts).
+ * It must be idempotent: after a crash the same events are handed over again, with
+ * `recovering: true`.
+ */
+export type HandOff = (events: readonly AcceptedEvent[], options?: { recovering?: boolean }) => Promise<unknown>;

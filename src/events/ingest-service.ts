@@ -3,8 +3,9 @@ import type { Logger } from "pino";
 import type { Counter } from "prom-client";
 import type { FieldError, SchemaRegistry } from "../schemas/schema-registry.ts";
 import { toFieldErrors } from "../schemas/schema-registry.ts";
-import type { EventStore, StoredEvent } from "./event-store.ts";
-import type { EventObserver, EventPriority, HubEvent } from "./hub-event.ts";
+import type { EventHandOff } from "./event-handoff.ts";
+import type { EventStore } from "./event-store.ts";
+import type { AcceptedEvent, EventEnricher, EventObserver, EventPriority, HubEvent } from "./hub-event.ts";
 
 /** An event as posted: the envelope with `id` and `priority` optional. */
 export interface EventInput {
@@ -26,18 +27,21 @@ export type BatchItemResult =
   | { index: number; status: 400; code: "validation_failed"; errors: FieldError[] };
 
 export interface IngestService {
-  /** Accepts an already validated event; resolves once it is durable and queued for fan-out. */
+  /** Accepts an already validated event; resolves once it is durable (and, normally, its deliveries queued). */
   ingest(input: EventInput): Promise<Accepted>;
   /** Validates and accepts each item on its own. */
   ingestBatch(items: readonly unknown[]): Promise<BatchItemResult[]>;
   /** The hub's own events (`kefu.*`): not validated against the public types; `only` limits fan-out to one subscription. */
   emit(event: Omit<EventInput, "source"> & { source?: string }, only?: string): Promise<Accepted>;
-  get(id: string): Promise<StoredEvent | undefined>;
+  get(id: string): Promise<AcceptedEvent | undefined>;
 }
 
 export interface IngestServiceOptions {
   store: EventStore;
+  handOff: EventHandOff;
   schemas: SchemaRegistry;
+  /** Run in order on every event before it is stored (routing is one); a failing one is skipped. */
+  enrichers: readonly EventEnricher[];
   observers: readonly EventObserver[];
   ingested: Counter<"type">;
   logger: Logger;
@@ -45,30 +49,59 @@ export interface IngestServiceOptions {
 
 export const EVENT_SCHEMA = "events/event.schema.json";
 
-export function createIngestService({ store, schemas, observers, ingested, logger }: IngestServiceOptions): IngestService {
+/**
+ * Validate, enrich, store once, hand to delivery. Enrichment runs before the event is stored, so
+ * that the stored event is the one delivered and no second write is needed: it is in memory for
+ * rulesets that read no plugin facts, and only events whose rules need plugin facts wait for them
+ * (bounded by the routing fact deadline).
+ */
+export function createIngestService(options: IngestServiceOptions): IngestService {
+  const { store, handOff, schemas, enrichers, observers, ingested, logger } = options;
   const validate = schemas.validator<EventInput>(EVENT_SCHEMA);
 
+  const enrich = async (event: HubEvent): Promise<HubEvent> => {
+    let current = event;
+    for (const enricher of enrichers) {
+      try {
+        current = await enricher(current);
+      } catch (error) {
+        // Delivered without that enrichment rather than refused: enrichers degrade, they do not veto.
+        logger.error({ err: error, eventId: event.id, type: event.type }, "event enricher failed; delivering the event without its change");
+      }
+    }
+    return current;
+  };
+
+  const notify = (event: HubEvent): void => {
+    ingested.inc({ type: event.type });
+    for (const observer of observers) {
+      try {
+        observer(event);
+      } catch (error) {
+        logger.error({ err: error, eventId: event.id }, "event observer threw");
+      }
+    }
+  };
+
   const accept = async (input: EventInput, only?: string): Promise<Accepted> => {
-    const event: HubEvent = {
+    const event = await enrich({
       id: input.id ?? `evt_${randomUUID()}`,
       type: input.type,
       occurredAt: input.occurredAt,
       source: input.source,
       priority: input.priority ?? "normal",
       data: input.data,
-    };
-    const { duplicate } = await store.accept(event, only);
-    if (!duplicate) {
-      ingested.inc({ type: event.type });
-      for (const observer of observers) {
-        try {
-          observer(event);
-        } catch (error) {
-          logger.error({ err: error, eventId: event.id }, "event observer threw");
-        }
-      }
+    });
+    const accepted: AcceptedEvent = { event, acceptedAt: Date.now(), ...(only ? { only } : {}) };
+    if (!(await store.accept(accepted))) return { id: event.id, duplicate: true };
+    notify(event);
+    try {
+      await handOff.handOff(accepted);
+    } catch (error) {
+      // The event is durable and still marked: recovery hands it over, so the 202 stands.
+      logger.error({ err: error, eventId: event.id }, "hand-off to delivery failed; it is retried from the hand-off mark");
     }
-    return { id: event.id, duplicate };
+    return { id: event.id, duplicate: false };
   };
 
   return {

@@ -3,15 +3,16 @@ import type { Auth } from "../http/auth.ts";
 import { HubError } from "../http/errors.ts";
 import type { Validation } from "../http/validate.ts";
 import type { IngestService, EventInput } from "./ingest-service.ts";
-import type { Page } from "../delivery/cursor-page.ts";
-import type { Delivery } from "../delivery/delivery-store.ts";
+
+/** A page of an event's deliveries, as the delivery feature lists them. */
+export type DeliveriesOfEvent = (eventId: string, limit: number, cursor?: string) => Promise<{ items: readonly unknown[]; nextCursor?: string }>;
 
 export interface EventRoutesOptions {
   auth: Auth;
   validation: Validation;
   ingest: IngestService;
-  /** A page of an event's deliveries (provided by the delivery feature). */
-  deliveriesOf: (eventId: string, limit: number, cursor?: string) => Promise<Page<Delivery>>;
+  /** Provided by the delivery feature. */
+  deliveriesOf: DeliveriesOfEvent;
 }
 
 /** POST /v1/events, POST /v1/events/batch, GET /v1/events/{id}. */

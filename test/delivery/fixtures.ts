@@ -8,7 +8,7 @@ export const FAST: Partial<HubConfig> = {
   deliveryAllowCidrs: ["127.0.0.0/8"],
   deliveryRetrySchedule: "50ms,50ms,50ms",
   deliveryTimeoutMs: 2000,
-  eventsOutboxClaimMs: 1000,
+  eventsHandoffGraceMs: 300,
   shutdownGraceMs: 1000,
 };
 

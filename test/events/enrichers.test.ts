@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
-import { Registry } from "prom-client";
 import { loadConfig } from "../../src/config/load-config.ts";
-import { createWebhooks, type Webhooks } from "../../src/delivery/webhooks.ts";
 import type { EventEnricher, HubEvent, RoutingDecision } from "../../src/events/hub-event.ts";
-import { createBreakerStateMetric } from "../../src/observability/breaker-state-metric.ts";
-import { createLogger } from "../../src/observability/logger.ts";
+import type { EventInput } from "../../src/events/ingest-service.ts";
 import { hubPaths } from "../../src/paths.ts";
-import { createRedisFactory, type RedisFactory } from "../../src/redis/redis-factory.ts";
 import { createSchemaRegistry } from "../../src/schemas/schema-registry.ts";
+import { startEventPath, type EventPath } from "../helpers/event-path.ts";
 import { FAST } from "../delivery/fixtures.ts";
 import { startReceiver, verify, type Receiver } from "../delivery/receiver.ts";
 import { deleteKeys, eventually, TEST_REDIS_URL } from "../helpers/test-hub.ts";
@@ -29,8 +26,7 @@ const decision: RoutingDecision = {
 const prefix = `test-${randomUUID().slice(0, 8)}`;
 const observed: HubEvent[] = [];
 const enrichedTypes: string[] = [];
-let redis: RedisFactory;
-let webhooks: Webhooks;
+let path: EventPath;
 let receiver: Receiver;
 
 const routing: EventEnricher = async (event) => {
@@ -46,49 +42,35 @@ const broken: EventEnricher = async (event) => {
 before(async () => {
   const schemas = createSchemaRegistry(hubPaths().schemas);
   const config = loadConfig({ env: {}, schemas, overrides: { ...FAST, redisPrefix: prefix, redisUrl: TEST_REDIS_URL, logLevel: "silent" } });
-  const logger = createLogger({ level: "silent", format: "json", isTty: false });
-  redis = createRedisFactory(TEST_REDIS_URL, logger);
-  const registry = new Registry();
-  webhooks = createWebhooks({
-    config,
-    logger,
-    schemas,
-    redis,
-    registry,
-    breakerMetric: createBreakerStateMetric(registry),
-    enrichers: [broken, routing],
-    observers: [(event) => observed.push(event)],
-  });
-  await webhooks.start();
+  path = await startEventPath({ config, schemas, enrichers: [broken, routing], observers: [(event) => observed.push(event)] });
   receiver = await startReceiver();
 });
 after(async () => {
-  await webhooks.close();
-  await redis.closeAll();
+  await path.close();
   await receiver.close();
   await deleteKeys(prefix);
 });
 
-function event(type: string, data: Record<string, unknown>): Parameters<Webhooks["ingest"]["ingest"]>[0] {
+function event(type: string, data: Record<string, unknown>): EventInput {
   return { id: `evt_${randomUUID()}`, type, occurredAt: "2026-11-30T09:15:00Z", source: "helpdesk", priority: "low", data };
 }
 
-test("enrichers run in order before fan-out; a routing decision reaches receivers as data.routing", async () => {
-  const sub = await webhooks.subscriptions.create({ url: `${receiver.url}/routed`, events: ["ticket.created"] });
+test("enrichers run in order before the event is stored; a routing decision reaches receivers as data.routing", async () => {
+  const sub = await path.delivery.subscriptions.create({ url: `${receiver.url}/routed`, events: ["ticket.created"] });
   const input = event("ticket.created", { ticketId: "T-1", subject: "Refund", customer: { id: "C-1" } });
-  assert.deepEqual(await webhooks.ingest.ingest(input), { id: input.id, duplicate: false });
+  assert.deepEqual(await path.events.ingest.ingest(input), { id: input.id, duplicate: false });
   const request = await eventually(() => receiver.received.find((r) => r.headers["webhook-id"] === input.id), 5000, "routed delivery");
   const body = verify(sub.secret, request);
   assert.deepEqual(body.data, { ...input.data, routing: decision });
-  const stored = await webhooks.ingest.get(String(input.id));
+  const stored = await path.events.ingest.get(String(input.id));
   assert.equal(stored?.event.priority, "urgent");
   assert.deepEqual(stored?.event.routing, decision);
 });
 
 test("an enricher that throws does not lose the event: it is delivered as it was", async () => {
-  const sub = await webhooks.subscriptions.create({ url: `${receiver.url}/closed`, events: ["ticket.closed"] });
+  const sub = await path.delivery.subscriptions.create({ url: `${receiver.url}/closed`, events: ["ticket.closed"] });
   const input = event("ticket.closed", { ticketId: "T-2", resolution: "resolved" });
-  await webhooks.ingest.ingest(input);
+  await path.events.ingest.ingest(input);
   const request = await eventually(() => receiver.received.find((r) => r.headers["webhook-id"] === input.id), 5000, "delivery despite the enricher");
   assert.deepEqual(verify(sub.secret, request).data, input.data);
   assert.ok(enrichedTypes.includes("ticket.closed"), "later enrichers still run");
@@ -96,8 +78,8 @@ test("an enricher that throws does not lose the event: it is delivered as it was
 
 test("observers are told of each newly accepted event once, not of duplicates", async () => {
   const input = event("order.updated", { orderId: "SO-1", status: "shipped" });
-  await webhooks.ingest.ingest(input);
-  assert.deepEqual(await webhooks.ingest.ingest(input), { id: input.id, duplicate: true });
+  await path.events.ingest.ingest(input);
+  assert.deepEqual(await path.events.ingest.ingest(input), { id: input.id, duplicate: true });
   assert.equal(observed.filter((e) => e.id === input.id).length, 1);
   assert.equal(observed.find((e) => e.id === input.id)?.type, "order.updated");
 });

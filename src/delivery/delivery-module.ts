@@ -1,0 +1,160 @@
+import { Queue, type Worker } from "bullmq";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { HubConfig } from "../config/config.ts";
+import type { FaultHook } from "../fault-points.ts";
+import type { HandOff } from "../events/hub-event.ts";
+import type { Auth } from "../http/auth.ts";
+import type { Validation } from "../http/validate.ts";
+import type { HubModule } from "../hub-module.ts";
+import type { BreakerStateMetric } from "../observability/breaker-state-metric.ts";
+import type { RedisFactory } from "../redis/redis-factory.ts";
+import { createBreakerRegistry } from "./breaker-registry.ts";
+import { createConversationOrder } from "./conversation-order.ts";
+import { DELIVERY_QUEUE, deliveryKeys, queuePrefix } from "./delivery-keys.ts";
+import type { DeliveryJobData } from "./delivery-job.ts";
+import { createDeliveryMetrics } from "./delivery-metrics.ts";
+import { createDeliveryProcessor } from "./delivery-processor.ts";
+import { createDeliveryStore } from "./delivery-store.ts";
+import { closeWorker, startDeliveryWorker } from "./delivery-worker.ts";
+import { createFailureTracker } from "./failure-tracker.ts";
+import { createFanOut } from "./fan-out.ts";
+import { createHttpSender } from "./http-sender.ts";
+import { sampleQueue } from "./queue-sample.ts";
+import { createRetryPolicy } from "./retry-policy.ts";
+import { cursorOf, deliveryRoutes } from "./routes.ts";
+import { createSigner } from "./signer.ts";
+import { createSsrfGuard } from "./ssrf-guard.ts";
+import { createSubscriptionCache } from "./subscription-cache.ts";
+import { createSubscriptionService, type EmitEvent, type SubscriptionService } from "./subscription-service.ts";
+import { createSubscriptionStore } from "./subscription-store.ts";
+import { withTimeout } from "./with-timeout.ts";
+
+export interface DeliveryModuleOptions {
+  config: HubConfig;
+  logger: Logger;
+  redis: RedisFactory;
+  registry: Registry;
+  /** The hub's `kefu_breaker_state`; the per-origin receiver breakers report to it. */
+  breakerMetric: BreakerStateMetric;
+  auth: Auth;
+  validation: Validation;
+  /** The events feature's `emit`, for `kefu.subscription.disabled` and `kefu.ping`. */
+  emit: EmitEvent;
+  faults?: FaultHook;
+}
+
+export interface DeliveryModule extends HubModule {
+  /** The port the events feature hands accepted events to. */
+  deliver: HandOff;
+  subscriptions: SubscriptionService;
+  /** A page of an event's deliveries, for `GET /v1/events/{id}`. */
+  deliveriesOf(eventId: string, limit: number, cursor?: string): Promise<{ items: readonly unknown[]; nextCursor?: string }>;
+}
+
+/**
+ * Subscriptions, delivery records, the BullMQ queue and (when `deliveryWorkers`) its workers.
+ * Close stops taking work, lets active deliveries finish within `shutdownGraceMs`, then closes the
+ * queue; idempotent.
+ */
+export async function createDeliveryModule(options: DeliveryModuleOptions): Promise<DeliveryModule> {
+  const { config, logger, redis, registry, breakerMetric, auth, validation, emit, faults } = options;
+  const keys = deliveryKeys(config.redisPrefix);
+  // Auto-pipelining: the many small commands of concurrent deliveries leave in one write per tick.
+  const main = redis.create("delivery", { enableAutoPipelining: true });
+  // BullMQ needs maxRetriesPerRequest: null on the connections its worker blocks on.
+  const queueConnection = redis.create("delivery-queue", { maxRetriesPerRequest: null });
+  const retentionSeconds = config.eventsDedupeSeconds;
+  const deadLetterSeconds = Math.ceil(config.deliveryDeadLetterDays * 86_400);
+
+  const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
+    connection: queueConnection,
+    prefix: queuePrefix(config.redisPrefix),
+    defaultJobOptions: {
+      // Kept a while: recovery queues a delivery again when its record is not final yet, and a job
+      // that completes in between must make that a no-op (same job id), not a second POST.
+      removeOnComplete: { age: 600, count: 10_000 },
+      removeOnFail: { age: deadLetterSeconds, count: 10_000 },
+    },
+  });
+  const metrics = createDeliveryMetrics(registry, () => sampleQueue(queue));
+  const subscriptionStore = createSubscriptionStore(main, keys, keys.subscriptionChanges);
+  const subscriptionCache = createSubscriptionCache({ store: subscriptionStore, subscriber: redis.create("subscription-changes"), channel: keys.subscriptionChanges, logger });
+  const deliveries = createDeliveryStore({ redis: main, keys, retentionSeconds, deadLetterSeconds });
+  const retry = createRetryPolicy({ schedule: config.deliveryRetrySchedule, retryAfterMaxMs: config.deliveryRetryAfterMaxSeconds * 1000 });
+  const guard = createSsrfGuard({ allowCidrs: config.deliveryAllowCidrs });
+  const sender = createHttpSender({ guard, timeoutMs: config.deliveryTimeoutMs });
+  const breakers = createBreakerRegistry({
+    resetMs: config.deliveryBreakerResetMs,
+    errorPercent: config.deliveryBreakerErrorPercent,
+    volumeThreshold: config.deliveryBreakerVolumeThreshold,
+  });
+  // The subscription view spells it "half-open" (unchanged API); the gauge's vocabulary is "halfOpen".
+  breakerMetric.addSource(() => breakers.list().map(({ origin, state }) => ({ origin, state: state === "half-open" ? "halfOpen" : state })));
+  const fanOut = createFanOut({ queue, subscriptions: subscriptionCache, deliveries, keys, retry, ...(faults ? { faults } : {}) });
+  const order = createConversationOrder({ redis: main, keys, deliveries, enqueue: (jobs) => fanOut.enqueue(jobs), graceMs: config.eventsHandoffGraceMs, logger, ...(faults ? { faults } : {}) });
+  const failures = createFailureTracker({
+    redis: main,
+    keys,
+    subscriptions: subscriptionStore,
+    disableAfterMs: config.deliveryDisableAfterHours * 3_600_000,
+    async onDisabled(subscription, reason, failingSince) {
+      logger.warn({ subscriptionId: subscription.id, reason }, "subscription disabled");
+      const data: Record<string, unknown> = { subscriptionId: subscription.id, url: subscription.url, reason, disabledAt: new Date().toISOString() };
+      if (failingSince) data["failingSince"] = failingSince;
+      await emit({ type: "kefu.subscription.disabled", occurredAt: new Date().toISOString(), priority: "high", data });
+    },
+  });
+  const subscriptions = createSubscriptionService({
+    redis: main,
+    keys,
+    store: subscriptionStore,
+    deliveries,
+    fanOut,
+    guard,
+    breakers,
+    emit,
+    secretOverlapMs: config.deliverySecretOverlapHours * 3_600_000,
+  });
+  const processor = createDeliveryProcessor({
+    redis: main, keys, subscriptions: subscriptionCache, deliveries, sender, signer: createSigner(), breakers, retry, failures, metrics, order, logger, ...(faults ? { faults } : {}),
+  });
+
+  let worker: Worker<DeliveryJobData> | undefined;
+  if (config.deliveryWorkers) {
+    // Not awaited: an unreachable Redis must not hold the start; until subscribed, reads go to Redis.
+    subscriptionCache.start().catch((error: unknown) => logger.error({ err: error }, "subscription change feed failed"));
+    order.start();
+    worker = startDeliveryWorker({ connection: queueConnection, prefix: config.redisPrefix, config, processor, retry, deliveries, order, logger });
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      const steps: [string, () => Promise<unknown> | void][] = [
+        ["conversation order", () => order.close()],
+        // Without Redis nothing can finish and a graceful close would wait for it forever.
+        ["delivery worker", () => closeWorker(worker, queueConnection.status === "ready" ? config.shutdownGraceMs : 0)],
+        ["delivery queue", () => queue.close()],
+        ["http sender", () => sender.close()],
+        ["breakers", () => breakers.close()],
+      ];
+      for (const [name, step] of steps) {
+        try {
+          // Bounded: with Redis gone, BullMQ's close can wait for a connection forever.
+          await withTimeout(Promise.resolve(step()), config.shutdownGraceMs + 2000, name);
+        } catch (error) {
+          logger.error({ err: error, step: name }, "delivery failed to close a part");
+        }
+      }
+    })());
+
+  return {
+    name: "delivery",
+    router: deliveryRoutes({ auth, validation, subscriptions, deliveries }),
+    deliver: (events, handOffOptions) => fanOut.run(events, handOffOptions),
+    subscriptions,
+    deliveriesOf: (eventId, limit, cursor) => deliveries.pageOf(keys.eventDeliveries(eventId), limit, cursorOf(cursor)),
+    close,
+  };
+}

@@ -1,0 +1,83 @@
+import type { Logger } from "pino";
+import type { FaultHook } from "../fault-points.ts";
+import { createDeferredBatch } from "../redis/deferred-batch.ts";
+import type { EventStore } from "./event-store.ts";
+import type { AcceptedEvent, HandOff } from "./hub-event.ts";
+
+export interface EventHandOffOptions {
+  store: EventStore;
+  /** Delivery's fan-out (the port src/app.ts wires). */
+  deliver: HandOff;
+  /** A mark older than this belongs to a hand-off that did not finish (its process died). */
+  graceMs: number;
+  logger: Logger;
+  faults?: FaultHook;
+  /** Cleared marks are sent in one command at most this often. @defaultValue 50 */
+  flushMs?: number;
+  /** Events handed over again per recovery round. @defaultValue 200 */
+  batchSize?: number;
+}
+
+export interface EventHandOff {
+  /** Hands a newly stored event to delivery; its mark is cleared soon after, in a batch. */
+  handOff(accepted: AcceptedEvent): Promise<void>;
+  /** Starts handing over what a dead process left marked: at once, then every half grace period. */
+  start(): void;
+  /** Stops recovery and sends the cleared marks still waiting. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The step between the event store and delivery. An event is stored with a hand-off mark (one
+ * round trip, src/events/lua/accept-event.lua); delivery then writes its records and jobs; the
+ * mark is cleared afterwards, batched, since a mark left behind costs only a redundant, idempotent
+ * hand-off. Whatever a crash leaves marked is handed over again by any process once it is older
+ * than the grace period.
+ */
+export function createEventHandOff({ store, deliver, graceMs, logger, faults, flushMs = 50, batchSize = 200 }: EventHandOffOptions): EventHandOff {
+  let recoveryTimer: NodeJS.Timeout | undefined;
+  let recovering: Promise<void> | undefined;
+  let closed = false;
+
+  // A mark that could not be cleared is handed over again later (idempotent), so it is only logged.
+  const cleared = createDeferredBatch<string>(
+    (ids) => store.handedOff(ids).catch((error: unknown) => logger.warn({ err: error, events: ids.length }, "could not clear hand-off marks; they will be handed over again")),
+    flushMs,
+  );
+
+  const recoverOnce = async (): Promise<void> => {
+    for (;;) {
+      const { ids, events } = await store.pendingHandOffs(Date.now() - graceMs, batchSize);
+      if (ids.length === 0) return;
+      logger.warn({ events: ids.length }, "handing over events whose hand-off did not finish (a process stopped)");
+      await deliver(events, { recovering: true });
+      await store.handedOff(ids);
+      if (ids.length < batchSize || closed) return;
+    }
+  };
+  const scheduleRecovery = (delayMs: number): void => {
+    if (closed) return;
+    recoveryTimer = setTimeout(() => {
+      recovering = recoverOnce()
+        .catch((error: unknown) => logger.error({ err: error }, "hand-off recovery failed; retrying"))
+        .finally(() => scheduleRecovery(Math.max(50, graceMs / 2)));
+    }, delayMs);
+  };
+
+  return {
+    async handOff(accepted) {
+      await faults?.("event.stored");
+      await deliver([accepted]);
+      await faults?.("delivery.queued");
+      cleared.add([accepted.event.id]);
+    },
+    start: () => scheduleRecovery(0),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(recoveryTimer);
+      await recovering;
+      await cleared.flush();
+    },
+  };
+}

@@ -45,6 +45,11 @@ export interface HubConfig {
   /** Idempotency window of event ids, and how long events and delivery logs stay readable. @defaultValue 86400 */
   eventsDedupeSeconds: number;
   /**
+   * How long a write (an ingest, a subscription or ruleset change) waits for Redis before it is
+   * answered 503 `unavailable` with `Retry-After`. @defaultValue 2000
+   */
+  ingestTimeoutMs: number;
+  /**
    * An accepted event not yet handed to delivery after this long (its process died between the
    * two steps) is handed over again by any live process. @defaultValue 2000
    */

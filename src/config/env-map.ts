@@ -71,6 +71,7 @@ export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
   KEFU_ROUTING_RECENT_EVENTS: { key: "routingRecentEvents", parse: integer },
   KEFU_TIMEZONE: { key: "timezone", parse: text },
   KEFU_EVENTS_DEDUPE_SECONDS: { key: "eventsDedupeSeconds", parse: integer },
+  KEFU_INGEST_TIMEOUT_MS: { key: "ingestTimeoutMs", parse: integer },
   KEFU_EVENTS_HANDOFF_GRACE_MS: { key: "eventsHandoffGraceMs", parse: integer },
   KEFU_DELIVERY_WORKERS: { key: "deliveryWorkers", parse: boolean },
   KEFU_DELIVERY_CONCURRENCY: { key: "deliveryConcurrency", parse: integer },

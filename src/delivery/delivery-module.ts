@@ -61,7 +61,8 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
   const { config, logger, redis, registry, breakerMetric, auth, validation, emit, faults } = options;
   const keys = deliveryKeys(config.redisPrefix);
   // Auto-pipelining: the many small commands of concurrent deliveries leave in one write per tick.
-  const main = redis.create("delivery", { enableAutoPipelining: true });
+  // Bounded waits: during a Redis outage subscription writes answer 503 instead of hanging.
+  const main = redis.create("delivery", { enableAutoPipelining: true, commandTimeout: config.ingestTimeoutMs });
   // BullMQ needs maxRetriesPerRequest: null on the connections its worker blocks on.
   const queueConnection = redis.create("delivery-queue", { maxRetriesPerRequest: null });
   const retentionSeconds = config.eventsDedupeSeconds;
@@ -91,7 +92,7 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
   });
   // The subscription view spells it "half-open" (unchanged API); the gauge's vocabulary is "halfOpen".
   breakerMetric.addSource(() => breakers.list().map(({ origin, state }) => ({ origin, state: state === "half-open" ? "halfOpen" : state })));
-  const fanOut = createFanOut({ queue, subscriptions: subscriptionCache, deliveries, keys, retry, ...(faults ? { faults } : {}) });
+  const fanOut = createFanOut({ queue, subscriptions: subscriptionCache, deliveries, keys, retry, addTimeoutMs: config.ingestTimeoutMs, ...(faults ? { faults } : {}) });
   const order = createConversationOrder({ redis: main, keys, deliveries, enqueue: (jobs) => fanOut.enqueue(jobs), graceMs: config.eventsHandoffGraceMs, logger, ...(faults ? { faults } : {}) });
   const failures = createFailureTracker({
     redis: main,

@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import type { FaultHook } from "../fault-points.ts";
 import type { AcceptedEvent } from "../events/hub-event.ts";
+import { waitForRedis } from "../redis/redis-unavailable.ts";
 import { conversationKeyOf, queueEntryOf } from "./conversation-order.ts";
 import { deliveryIdOf, type DeliveryKeys } from "./delivery-keys.ts";
 import { BACKOFF_TYPE, JOB_PRIORITY, type DeliveryJobData } from "./delivery-job.ts";
@@ -28,6 +29,8 @@ export interface FanOutOptions {
   deliveries: DeliveryStore;
   keys: DeliveryKeys;
   retry: RetryPolicy;
+  /** BullMQ's connection has no command timeout (its worker blocks on it): adds wait at most this long. */
+  addTimeoutMs: number;
   faults?: FaultHook;
 }
 
@@ -36,7 +39,7 @@ interface PlannedDelivery {
   queueEntry?: string;
 }
 
-export function createFanOut({ queue, subscriptions, deliveries, keys, retry, faults }: FanOutOptions): FanOut {
+export function createFanOut({ queue, subscriptions, deliveries, keys, retry, addTimeoutMs, faults }: FanOutOptions): FanOut {
   const jobOptions = (data: DeliveryJobData, jobId: string) => ({
     jobId,
     priority: JOB_PRIORITY[data.event.priority],
@@ -47,8 +50,11 @@ export function createFanOut({ queue, subscriptions, deliveries, keys, retry, fa
     const [only, ...more] = jobs;
     if (!only) return;
     // One add is one script call; addBulk wraps its adds in MULTI/EXEC.
-    if (more.length === 0) await queue.add(only.event.type, only, jobOptions(only, only.deliveryId));
-    else await queue.addBulk(jobs.map((data) => ({ name: data.event.type, data, opts: jobOptions(data, data.deliveryId) })));
+    const adding: Promise<unknown> =
+      more.length === 0
+        ? queue.add(only.event.type, only, jobOptions(only, only.deliveryId))
+        : queue.addBulk(jobs.map((data) => ({ name: data.event.type, data, opts: jobOptions(data, data.deliveryId) })));
+    await waitForRedis(adding, addTimeoutMs, "queueing deliveries");
   };
 
   const plan = (accepted: AcceptedEvent, all: readonly Subscription[]): PlannedDelivery[] => {
@@ -93,7 +99,7 @@ export function createFanOut({ queue, subscriptions, deliveries, keys, retry, fa
     },
     enqueue,
     async requeue(data, jobId) {
-      await queue.add(data.event.type, data, jobOptions(data, jobId));
+      await waitForRedis(queue.add(data.event.type, data, jobOptions(data, jobId)), addTimeoutMs, "queueing a replay");
     },
   };
 }

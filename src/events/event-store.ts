@@ -5,10 +5,11 @@ import type { AcceptedEvent } from "./hub-event.ts";
 
 export interface EventStore {
   /**
-   * Stores the event and marks it as not yet handed to delivery, in one round trip; answers false
-   * (having written nothing) when an event with its id is already stored.
+   * Stores the event and marks it as not yet handed to delivery, in one round trip. When an event
+   * with its id is already stored it writes nothing and answers `duplicate` (same body hash) or
+   * `conflict` (another body).
    */
-  accept(accepted: AcceptedEvent): Promise<boolean>;
+  accept(accepted: AcceptedEvent): Promise<"stored" | "duplicate" | "conflict">;
   get(id: string): Promise<AcceptedEvent | undefined>;
   /** The records of events still marked for hand-off that were accepted before `beforeMs`, oldest first. */
   pendingHandOffs(beforeMs: number, limit: number): Promise<{ ids: string[]; events: AcceptedEvent[] }>;
@@ -17,7 +18,7 @@ export interface EventStore {
 }
 
 interface AcceptCommand {
-  kefuAcceptEvent(recordKey: string, handoffKey: string, json: string, ttlSeconds: number, acceptedAtMs: number, eventId: string): Promise<number>;
+  kefuAcceptEvent(recordKey: string, handoffKey: string, json: string, ttlSeconds: number, acceptedAtMs: number, eventId: string, bodyHash: string): Promise<number>;
 }
 
 export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: number): EventStore {
@@ -27,8 +28,8 @@ export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: n
   return {
     async accept(accepted) {
       const json = JSON.stringify(accepted);
-      const stored = await commands.kefuAcceptEvent(keys.event(accepted.event.id), keys.handoff, json, dedupeSeconds, accepted.acceptedAt, accepted.event.id);
-      return stored === 1;
+      const answer = await commands.kefuAcceptEvent(keys.event(accepted.event.id), keys.handoff, json, dedupeSeconds, accepted.acceptedAt, accepted.event.id, accepted.bodyHash ?? "");
+      return answer === 1 ? "stored" : answer === 0 ? "duplicate" : "conflict";
     },
     async get(id) {
       return parse(await redis.get(keys.event(id)));

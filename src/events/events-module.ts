@@ -45,7 +45,8 @@ export interface EventsModule extends HubModule {
 export function createEventsModule(options: EventsModuleOptions): EventsModule {
   const { config, logger, schemas, redis, registry, auth, validation, enrichers, observers, deliver, deliveriesOf, faults } = options;
   // Auto-pipelining: the commands of concurrent requests leave in one socket write per tick.
-  const connection = redis.create("events", { enableAutoPipelining: true });
+  // A bounded wait: during a Redis outage ingest answers 503 instead of holding the post.
+  const connection = redis.create("events", { enableAutoPipelining: true, commandTimeout: config.ingestTimeoutMs });
   const store = createEventStore(connection, eventKeys(config.redisPrefix), config.eventsDedupeSeconds);
   const handOff = createEventHandOff({ store, deliver, graceMs: config.eventsHandoffGraceMs, logger, ...(faults ? { faults } : {}) });
   const ingested = new Counter({
@@ -54,7 +55,7 @@ export function createEventsModule(options: EventsModuleOptions): EventsModule {
     labelNames: ["type"] as const,
     registers: [registry],
   });
-  const ingest = createIngestService({ store, handOff, schemas, enrichers, observers, ingested, logger });
+  const ingest = createIngestService({ store, handOff, schemas, enrichers, observers, ingested, logger, handOffWaitMs: config.ingestTimeoutMs });
   if (config.deliveryWorkers) handOff.start();
   return {
     name: "events",

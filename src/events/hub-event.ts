@@ -44,6 +44,8 @@ export interface AcceptedEvent {
   acceptedAt: number;
   /** Fan-out limited to this one subscription (the `kefu.ping` of a subscription test). */
   only?: string;
+  /** Of the body as posted: the same id posted with another body is a conflict, not a duplicate. */
+  bodyHash?: string;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { HubError, isHubError } from "../http/errors.ts";
 import type { Logger } from "pino";
 import type { Counter } from "prom-client";
 import type { FieldError, SchemaRegistry } from "../schemas/schema-registry.ts";
@@ -24,7 +25,8 @@ export interface Accepted {
 
 export type BatchItemResult =
   | { index: number; status: 202; id: string; duplicate: boolean }
-  | { index: number; status: 400; code: "validation_failed"; errors: FieldError[] };
+  | { index: number; status: 400; code: "validation_failed"; errors: FieldError[] }
+  | { index: number; status: 409; code: "idempotency_conflict"; id: string };
 
 export interface IngestService {
   /** Accepts an already validated event; resolves once it is durable (and, normally, its deliveries queued). */
@@ -45,6 +47,11 @@ export interface IngestServiceOptions {
   observers: readonly EventObserver[];
   ingested: Counter<"type">;
   logger: Logger;
+  /**
+   * The 202 waits at most this long for delivery to take the event over; past it the event, already
+   * durable and marked, is handed over by recovery. @defaultValue 2000
+   */
+  handOffWaitMs?: number;
 }
 
 export const EVENT_SCHEMA = "events/event.schema.json";
@@ -56,7 +63,7 @@ export const EVENT_SCHEMA = "events/event.schema.json";
  * (bounded by the routing fact deadline).
  */
 export function createIngestService(options: IngestServiceOptions): IngestService {
-  const { store, handOff, schemas, enrichers, observers, ingested, logger } = options;
+  const { store, handOff, schemas, enrichers, observers, ingested, logger, handOffWaitMs = 2000 } = options;
   const validate = schemas.validator<EventInput>(EVENT_SCHEMA);
 
   const enrich = async (event: HubEvent): Promise<HubEvent> => {
@@ -92,16 +99,29 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       priority: input.priority ?? "normal",
       data: input.data,
     });
-    const accepted: AcceptedEvent = { event, acceptedAt: Date.now(), ...(only ? { only } : {}) };
-    if (!(await store.accept(accepted))) return { id: event.id, duplicate: true };
-    notify(event);
-    try {
-      await handOff.handOff(accepted);
-    } catch (error) {
-      // The event is durable and still marked: recovery hands it over, so the 202 stands.
-      logger.error({ err: error, eventId: event.id }, "hand-off to delivery failed; it is retried from the hand-off mark");
+    const accepted: AcceptedEvent = { event, acceptedAt: Date.now(), bodyHash: bodyHashOf(input), ...(only ? { only } : {}) };
+    const outcome = await store.accept(accepted);
+    if (outcome === "conflict") {
+      throw new HubError("idempotency_conflict", `event ${event.id} was already accepted with a different body; send a new event with a new id`);
     }
+    if (outcome === "duplicate") return { id: event.id, duplicate: true };
+    notify(event);
+    await settleHandOff(accepted);
     return { id: event.id, duplicate: false };
+  };
+
+  // The event is durable and still marked once stored: a failed or slow hand-off is finished by
+  // recovery, so the 202 stands either way and never waits longer than handOffWaitMs.
+  const settleHandOff = async (accepted: AcceptedEvent): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const handingOff = handOff.handOff(accepted).then(
+      () => "done" as const,
+      (error: unknown) => logger.error({ err: error, eventId: accepted.event.id }, "hand-off to delivery failed; recovery hands the event over"),
+    );
+    const waited = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), handOffWaitMs)));
+    const result = await Promise.race([handingOff, waited]);
+    clearTimeout(timer);
+    if (result === "late") logger.warn({ eventId: accepted.event.id, waitedMs: handOffWaitMs }, "hand-off to delivery is slow; answered 202, recovery finishes it if it fails");
   };
 
   return {
@@ -110,12 +130,25 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       return Promise.all(
         items.map(async (item, index): Promise<BatchItemResult> => {
           if (!validate(item)) return { index, status: 400, code: "validation_failed", errors: toFieldErrors(validate.errors) };
-          const { id, duplicate } = await accept(item);
-          return { index, status: 202, id, duplicate };
+          try {
+            const { id, duplicate } = await accept(item);
+            return { index, status: 202, id, duplicate };
+          } catch (error) {
+            if (isHubError(error) && error.code === "idempotency_conflict") return { index, status: 409, code: "idempotency_conflict", id: String(item.id) };
+            throw error;
+          }
         }),
       );
     },
     emit: (event, only) => accept({ source: "kefu-hub", ...event }, only),
     get: (id) => store.get(id),
   };
+}
+
+/**
+ * What makes two posts of one id the same event: the envelope as posted (the same body sent again
+ * serialises the same way). 16 bytes of SHA-256 is plenty to tell a retry from a reuse.
+ */
+function bodyHashOf({ type, occurredAt, source, priority, data }: EventInput): string {
+  return createHash("sha256").update(JSON.stringify([type, occurredAt, source, priority ?? "normal", data])).digest("base64url").slice(0, 22);
 }

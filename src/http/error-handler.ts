@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler } from "express";
+import { isRedisUnavailable } from "../redis/redis-unavailable.ts";
 import { isHubError, type ErrorCode } from "./errors.ts";
 import { buildProblem, sendProblem } from "./problem.ts";
 
@@ -34,6 +35,13 @@ export function errorHandler(): ErrorRequestHandler {
     const known = typeof parserType === "string" ? BODY_PARSER_ERRORS[parserType] : undefined;
     if (known) {
       sendProblem(res, buildProblem(known.code, known.detail, base));
+      return;
+    }
+    if (isRedisUnavailable(error)) {
+      // An outage, not a bug: answered at once rather than held, so that clients retry elsewhere or later.
+      req.log.warn({ err: error }, "Redis unavailable; answered 503");
+      const detail = "Redis did not answer in time; the write may or may not have been stored, and retrying it (with the same event id) is safe";
+      sendProblem(res, buildProblem("unavailable", detail, base), { "retry-after": "2" });
       return;
     }
     req.log.error({ err: error }, "unhandled error");

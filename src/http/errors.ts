@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   route_not_found: { status: 404, title: "No such route" },
   method_not_allowed: { status: 405, title: "The route does not accept this method" },
   conflict: { status: 409, title: "The request conflicts with the current state" },
+  idempotency_conflict: { status: 409, title: "This id was already used with a different body" },
   precondition_failed: { status: 412, title: "The resource changed since the version you hold" },
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "The request body must be application/json" },
@@ -24,6 +25,7 @@ export const ERROR_CODES = {
   plugin_timeout: { status: 504, title: "A plugin did not answer within its deadline" },
   plugin_unavailable: { status: 503, title: "No plugin is available for this operation" },
   not_ready: { status: 503, title: "The hub is not ready" },
+  unavailable: { status: 503, title: "A store the hub needs did not answer in time; retry later" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -52,3 +52,27 @@ test("an event without id gets one; a batch answers per item and dedupes within 
   assert.deepEqual([results[0]?.status, results[2]?.status], [202, 202]);
   assert.deepEqual([results[0]?.duplicate, results[2]?.duplicate].sort(), [false, true]);
 });
+
+test("an event id reused with a different body is refused 409 idempotency_conflict, in a batch per item; the same body stays a duplicate", async () => {
+  const event = ticketCreated();
+  const first = await hub.request("/v1/events", { method: "POST", scope: "ingest", json: event });
+  assert.equal(first.status, 202);
+  const same = await hub.request("/v1/events", { method: "POST", scope: "ingest", json: event });
+  assert.equal(same.status, 202);
+  assert.deepEqual(await same.json(), { id: event["id"], duplicate: true });
+
+  const changed = { ...event, data: { ...(event["data"] as Record<string, unknown>), subject: "Another subject" } };
+  const reused = await hub.request("/v1/events", { method: "POST", scope: "ingest", json: changed });
+  assert.equal(reused.status, 409);
+  assert.equal(reused.headers.get("content-type"), "application/problem+json; charset=utf-8");
+  const problem = (await reused.json()) as { code: string; detail: string };
+  assert.equal(problem.code, "idempotency_conflict");
+  assert.match(problem.detail, new RegExp(String(event["id"])));
+
+  const batch = await hub.request("/v1/events/batch", { method: "POST", scope: "ingest", json: { events: [event, changed, ticketCreated()] } });
+  assert.equal(batch.status, 200);
+  const { results } = (await batch.json()) as { results: { status: number; code?: string; duplicate?: boolean }[] };
+  assert.deepEqual(results.map((r) => r.status), [202, 409, 202]);
+  assert.equal(results[0]?.duplicate, true);
+  assert.equal(results[1]?.code, "idempotency_conflict");
+});

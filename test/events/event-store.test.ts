@@ -25,32 +25,37 @@ after(async () => {
 });
 
 function accepted(id: string, text: string, acceptedAt: number): AcceptedEvent {
-  return { event: { id, type: "chat.message.created", occurredAt: "2026-12-02T08:00:00Z", source: "widget", priority: "normal", data: { text } }, acceptedAt };
+  return { event: { id, type: "chat.message.created", occurredAt: "2026-12-02T08:00:00Z", source: "widget", priority: "normal", data: { text } }, acceptedAt, bodyHash: `hash-of-${text}` };
 }
 
 test("a new event is stored and marked for hand-off in one round trip", async () => {
   const id = `evt_${randomUUID()}`;
   await redis.ping(); // connected first: the connection's own handshake is not the store's
   sent.length = 0;
-  assert.equal(await store.accept(accepted(id, "first", 1000)), true);
+  assert.equal(await store.accept(accepted(id, "first", 1000)), "stored");
   assert.deepEqual(sent.filter((name) => name !== "eval"), ["evalsha"], "one script call (plus, once per connection, the script's load)");
   assert.equal((await store.get(id))?.event.data["text"], "first");
   assert.deepEqual(await redis.zrangebyscore(keys.handoff, "-inf", "+inf", "WITHSCORES"), [id, "1000"]);
 });
 
-test("a duplicate costs one round trip and writes nothing", async () => {
+for (const [kind, text, answer] of [
+  ["a duplicate (same body)", "first", "duplicate"],
+  ["a reused id (another body)", "second", "conflict"],
+] as const) {
+test(`${kind} costs one round trip, writes nothing and answers ${answer}`, async () => {
   const id = `evt_${randomUUID()}`;
   await store.accept(accepted(id, "first", 2000));
   await store.handedOff([id]);
   const before = { record: await redis.get(keys.event(id)), ttl: await redis.ttl(keys.event(id)), marks: await redis.zcard(keys.handoff) };
   sent.length = 0;
-  assert.equal(await store.accept(accepted(id, "second", 3000)), false);
+  assert.equal(await store.accept(accepted(id, text, 3000)), answer);
   assert.deepEqual(sent, ["evalsha"]);
   assert.equal(await redis.get(keys.event(id)), before.record, "the record is unchanged");
   assert.ok((await redis.ttl(keys.event(id))) <= before.ttl, "its expiry was not extended");
   assert.equal(await redis.zscore(keys.handoff, id), null, "no hand-off mark was written");
   assert.equal(await redis.zcard(keys.handoff), before.marks);
 });
+}
 
 test("pending hand-offs: only marks older than the bound, with their records; cleared ones are gone", async () => {
   const old = `evt_${randomUUID()}`;

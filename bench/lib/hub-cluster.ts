@@ -14,6 +14,8 @@ export interface HubClusterOptions {
   workers?: number;
   /** More KEFU_* settings; KEFU_* of the bench's own environment win over them, for experiments. @defaultValue {} */
   env?: Record<string, string>;
+  /** Node.js flags of `kefu-hub start` only, after those of `npm start`. @defaultValue [] */
+  hubNodeArgs?: string[];
 }
 
 export interface HubCluster {
@@ -31,7 +33,7 @@ const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
  * under a Redis prefix of their own, returned once `/readyz` answers 200. A start that fails
  * stops what it started.
  */
-export async function startHubCluster({ redisUrl, apiKeys, workers = 0, env = {} }: HubClusterOptions): Promise<HubCluster> {
+export async function startHubCluster({ redisUrl, apiKeys, workers = 0, env = {}, hubNodeArgs: hubOnly = [] }: HubClusterOptions): Promise<HubCluster> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const port = await freePort();
   const fullEnv = {
@@ -51,8 +53,12 @@ export async function startHubCluster({ redisUrl, apiKeys, workers = 0, env = {}
     ...env,
     ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith("KEFU_") && entry[1] !== undefined)),
   };
-  const launch = (command: string): ChildProcess => spawn(process.execPath, [...hubNodeArgs(), CLI, command], { env: fullEnv, stdio: ["ignore", "inherit", "inherit"] });
-  const children = [launch("start"), ...Array.from({ length: workers }, () => launch("worker"))];
+  const launch = (command: string, extra: string[] = []): ChildProcess => {
+    const child = spawn(process.execPath, [...hubNodeArgs(), ...extra, CLI, command], { env: fullEnv, stdio: ["ignore", "inherit", "pipe"] });
+    forwardStderr(child);
+    return child;
+  };
+  const children = [launch("start", hubOnly), ...Array.from({ length: workers }, () => launch("worker"))];
   // Should the bench exit without stopping them (an uncaught error, a signal), they go with it.
   const killAll = (): void => children.forEach((child) => child.kill("SIGKILL"));
   process.once("exit", killAll);
@@ -99,3 +105,15 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   await Promise.race([exited, sleep(15_000)]);
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 }
+
+/** The child's stderr on ours, less the inspector's notices (one per attached session with `--inspect`). */
+function forwardStderr(child: ChildProcess): void {
+  let partial = "";
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) if (!INSPECTOR_NOTICE.test(line)) process.stderr.write(`${line}\n`);
+  });
+}
+
+const INSPECTOR_NOTICE = /^(Debugger (listening on|attached|ending on|ended)|For help, see|Waiting for the debugger to disconnect)/;

@@ -8,9 +8,16 @@ import { deleteKeysAt } from "../../test/helpers/delete-keys.ts";
 export { freePort };
 
 
+export interface ForkOptions {
+  /** Added to the bench's own environment. @defaultValue {} */
+  env?: Record<string, string>;
+  /** Node.js flags of the child. @defaultValue the bench process's own (`process.execArgv`) */
+  execArgv?: string[];
+}
+
 /** Forks a bench server script that sends "ready" over IPC once listening. */
-export async function forkServer(script: URL, port: number): Promise<ChildProcess> {
-  const child = fork(fileURLToPath(script), [String(port)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+export async function forkServer(script: URL, port: number, { env = {}, execArgv = process.execArgv }: ForkOptions = {}): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(script), [String(port)], { env: { ...process.env, ...env }, execArgv, stdio: ["ignore", "ignore", "inherit", "ipc"] });
   await new Promise<void>((resolve, reject) => {
     child.once("message", () => resolve());
     child.once("exit", (code) => reject(new Error(`${script.pathname} exited with ${code}`)));

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { FaultHook } from "../fault-points.ts";
 import type { HubEvent } from "../events/hub-event.ts";
 import { createDeferredBatch } from "../redis/deferred-batch.ts";
+import { startPeriodicTask, type PeriodicTask } from "../resilience/periodic-task.ts";
 import type { DeliveryJobData } from "./delivery-job.ts";
 import type { DeliveryKeys } from "./delivery-keys.ts";
 import type { DeliveryStore } from "./delivery-store.ts";
@@ -65,9 +66,7 @@ export function createConversationOrder(options: ConversationOrderOptions): Conv
     ),
     50,
   );
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let closed = false;
+  let recovery: PeriodicTask | undefined;
 
   const recoverOnce = async (): Promise<void> => {
     const members = await redis.zrangebyscore(keys.conversationsDue, "-inf", Date.now() - graceMs, "LIMIT", 0, 200);
@@ -81,14 +80,6 @@ export function createConversationOrder(options: ConversationOrderOptions): Conv
     if (jobs.length > 0) logger.warn({ deliveries: jobs.length }, "queueing ordered deliveries whose turn came while a process stopped");
     await enqueue(jobs);
     await redis.zrem(keys.conversationsDue, ...members);
-  };
-  const schedule = (delayMs: number): void => {
-    if (closed) return;
-    timer = setTimeout(() => {
-      running = recoverOnce()
-        .catch((error: unknown) => logger.error({ err: error }, "conversation order recovery failed; retrying"))
-        .finally(() => schedule(Math.max(50, graceMs / 2)));
-    }, delayMs);
   };
 
   return {
@@ -105,12 +96,11 @@ export function createConversationOrder(options: ConversationOrderOptions): Conv
         logger.error({ err: error, deliveryId: data.deliveryId }, "could not queue the next delivery of a conversation; recovery will");
       }
     },
-    start: () => schedule(0),
+    start() {
+      recovery ??= startPeriodicTask(recoverOnce, Math.max(50, graceMs / 2), logger, "conversation order recovery");
+    },
     async close() {
-      if (closed) return;
-      closed = true;
-      clearTimeout(timer);
-      await running;
+      await recovery?.close();
       await dueCleared.flush();
     },
   };

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { FaultHook } from "../fault-points.ts";
 import { createDeferredBatch } from "../redis/deferred-batch.ts";
+import { startPeriodicTask, type PeriodicTask } from "../resilience/periodic-task.ts";
 import type { EventStore } from "./event-store.ts";
 import type { AcceptedEvent, HandOff } from "./hub-event.ts";
 
@@ -35,8 +36,7 @@ export interface EventHandOff {
  * than the grace period.
  */
 export function createEventHandOff({ store, deliver, graceMs, logger, faults, flushMs = 50, batchSize = 200 }: EventHandOffOptions): EventHandOff {
-  let recoveryTimer: NodeJS.Timeout | undefined;
-  let recovering: Promise<void> | undefined;
+  let recovery: PeriodicTask | undefined;
   let closed = false;
 
   // A mark that could not be cleared is handed over again later (idempotent), so it is only logged.
@@ -55,14 +55,6 @@ export function createEventHandOff({ store, deliver, graceMs, logger, faults, fl
       if (ids.length < batchSize || closed) return;
     }
   };
-  const scheduleRecovery = (delayMs: number): void => {
-    if (closed) return;
-    recoveryTimer = setTimeout(() => {
-      recovering = recoverOnce()
-        .catch((error: unknown) => logger.error({ err: error }, "hand-off recovery failed; retrying"))
-        .finally(() => scheduleRecovery(Math.max(50, graceMs / 2)));
-    }, delayMs);
-  };
 
   return {
     async handOff(accepted) {
@@ -71,12 +63,13 @@ export function createEventHandOff({ store, deliver, graceMs, logger, faults, fl
       await faults?.("delivery.queued");
       cleared.add([accepted.event.id]);
     },
-    start: () => scheduleRecovery(0),
+    start() {
+      recovery ??= startPeriodicTask(recoverOnce, Math.max(50, graceMs / 2), logger, "hand-off recovery");
+    },
     async close() {
       if (closed) return;
       closed = true;
-      clearTimeout(recoveryTimer);
-      await recovering;
+      await recovery?.close();
       await cleared.flush();
     },
   };

@@ -47,8 +47,34 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-/** The composition root: every module is created here with what it depends on. */
-export async function createHub({ config, logger, schemas, redis, paths, env = process.env, faults }: HubDependencies): Promise<Hub> {
+/**
+ * The composition root: every module is created here with what it depends on. A start that fails
+ * halfway closes, in reverse, what it had opened (the plugin runner, Redis connections, workers),
+ * so that nothing is left running (as avvio unwinds a failed boot).
+ */
+export async function createHub(dependencies: HubDependencies): Promise<Hub> {
+  const opened: { name: string; close: () => Promise<void> | void }[] = [{ name: "redis", close: () => dependencies.redis.closeAll() }];
+  try {
+    return await composeHub(dependencies, (module) => {
+      if (module.close) opened.push({ name: module.name, close: () => module.close?.() });
+      return module;
+    });
+  } catch (error) {
+    for (const { name, close } of opened.reverse()) {
+      try {
+        await close();
+      } catch (closeError) {
+        dependencies.logger.error({ err: closeError, module: name }, "could not close a module of a failed start");
+      }
+    }
+    throw error;
+  }
+}
+
+async function composeHub(
+  { config, logger, schemas, redis, paths, env = process.env, faults }: HubDependencies,
+  opened: <T extends HubModule>(module: T) => T,
+): Promise<Hub> {
   const metrics = createMetrics();
   // One `kefu_breaker_state` for the plugin-method and the webhook-origin breakers (one name, one gauge).
   const breakerMetric = createBreakerStateMetric(metrics.registry);
@@ -56,10 +82,12 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
   const validation = createValidation(schemas);
   const redisMain = redis.create("main");
   const plugins = await startPluginHost({ config, logger, schemas, registry: metrics.registry, redisUrl: redis.url, env });
+  const pluginsModule = opened(pluginModule({ host: plugins, auth, validation, breakerStates: (plugin) => context.breakerStates(plugin) }));
 
   const routing = await createRoutingModule({ config, logger, redis, schemas, registry: metrics.registry, auth, plugins });
+  opened(routing.module);
 
-  const context = await createOrderContextModule({
+  const context = opened(await createOrderContextModule({
     settings: contextSettingsFrom(config),
     caller: plugins,
     auth,
@@ -70,7 +98,7 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
     ...(config.contextRedisCache
       ? { redis: { connection: redis.create("context-cache"), subscriber: redis.create("context-invalidation"), keyPrefix: config.redisPrefix } }
       : {}),
-  });
+  }));
 
   // Run in order on every event before it is stored (routing adds its enricher here).
   const enrichers: EventEnricher[] = [routing.enricher];
@@ -80,20 +108,20 @@ export async function createHub({ config, logger, schemas, redis, paths, env = p
   // Delivery is created first, so its `emit` port is bound to events once that exists.
   const late: { events?: EventsModule } = {};
   const withFaults = faults ? { faults } : {};
-  const delivery: DeliveryModule = await createDeliveryModule({
+  const delivery: DeliveryModule = opened(await createDeliveryModule({
     config, logger, redis, registry: metrics.registry, breakerMetric, auth, validation, ...withFaults,
     emit: (event, only) => (late.events ?? notReady("events")).ingest.emit(event, only),
-  });
-  const events = (late.events = createEventsModule({
+  }));
+  const events = (late.events = opened(createEventsModule({
     config, logger, schemas, redis, registry: metrics.registry, auth, validation, enrichers, observers, ...withFaults,
     deliver: (accepted, options) => delivery.deliver(accepted, options),
     deliveriesOf: (eventId, limit, cursor) => delivery.deliveriesOf(eventId, limit, cursor),
-  }));
+  })));
 
   const modules: HubModule[] = [
     { name: "whoami", router: whoamiRoutes(auth) },
     routing.module,
-    pluginModule({ host: plugins, auth, validation, breakerStates: (plugin) => context.breakerStates(plugin) }),
+    pluginsModule,
     context,
     // Closed in reverse: events first (no new hand-offs), then delivery's workers.
     delivery,

@@ -48,16 +48,23 @@ export async function start({ env, workDir = resolve(".kefu-hub") }: StartOption
   stopOnSignals(running, logger, config.shutdownGraceMs);
   await listen(running.server, config, logger);
 
-  const demo = await startDemoIfEnabled(config, logger, paths.root);
-  if (demo) running.cleanups.unshift(() => demo.close());
-  const redis = createRedisFactory(redisServer.url, logger);
-  const probe = redis.create("startup-check", { maxRetriesPerRequest: null });
-  await waitForRedis(probe, logger);
-  await checkEvictionPolicy(probe, logger);
-  await probe.quit();
+  try {
+    const demo = await startDemoIfEnabled(config, logger, paths.root);
+    if (demo) running.cleanups.unshift(() => demo.close());
+    const redis = createRedisFactory(redisServer.url, logger);
+    const probe = redis.create("startup-check", { maxRetriesPerRequest: null });
+    await waitForRedis(probe, logger);
+    await checkEvictionPolicy(probe, logger);
+    await probe.quit();
 
-  status = "loading plugins, rulesets and queues";
-  running.hub = await createHub({ config, logger, schemas, redis, paths });
+    status = "loading plugins, rulesets and queues";
+    running.hub = await createHub({ config, logger, schemas, redis, paths });
+  } catch (error) {
+    // createHub closed what it opened; the port, the demo system and a private redis-server are ours.
+    logger.fatal({ err: error }, "kefu-hub could not start; stopping what it had started");
+    await stop(running, logger, 0).catch((stopError: unknown) => logger.error({ err: stopError }, "could not stop everything after the failed start"));
+    throw error;
+  }
   handler = running.hub.app;
   logger.info({ redis: redisServer.origin }, "kefu-hub is ready");
 }

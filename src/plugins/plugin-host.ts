@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Counter, Histogram, Registry } from "prom-client";
-import { HubError } from "../http/errors.ts";
+import { HubError, isHubError } from "../http/errors.ts";
 import type { SchemaRegistry } from "../schemas/schema-registry.ts";
 import { decodeResult, outcomeOf, toHubError, withSignal, type CallOutcome, type CallSite } from "./call-outcome.ts";
 import { PLUGIN_METHODS, type PluginCallOptions, type PluginCaller, type PluginKind } from "./plugin-caller.ts";
@@ -11,7 +11,7 @@ import { preparePlugin, type PluginManifest, type PluginSettings } from "./plugi
 import { createPluginMetrics } from "./plugin-metrics.ts";
 import { PluginStats } from "./plugin-stats.ts";
 import { watchPlugins } from "./plugin-watcher.ts";
-import { RunnerClient, type RunnerSend } from "./runner-client.ts";
+import { RunnerClient, type RunnerReplyError, type RunnerSend } from "./runner-client.ts";
 import type { FakeRoute, FromRunner, LoadSpec, RunnerInit } from "./runner/protocol.ts";
 
 export type PluginState = "ready" | "failed" | "reloading";
@@ -109,8 +109,23 @@ export class PluginHost implements PluginCaller {
         dir: this.#options.dir,
         debounceMs: this.#options.watchDebounceMs ?? 300,
         logger: this.#options.logger,
-        onChange: (name) => void this.reload(name).catch(() => {}),
+        onChange: (name) => void this.#reloadChanged(name),
       });
+    }
+  }
+
+  /** A watched folder changed: reload it. Never rejects; each failure is logged once. */
+  async #reloadChanged(name: string): Promise<void> {
+    try {
+      await this.reload(name);
+    } catch (error) {
+      // A version that fails to load was logged by #loadNow with its reason (and kept in lastError).
+      if (isHubError(error) && error.code === "unprocessable") return;
+      if (isHubError(error) && error.code === "not_found") {
+        this.#options.logger.debug({ plugin: name }, "a changed folder is not a plugin this hub loads (disabled by config, or gone); not reloaded");
+        return;
+      }
+      this.#options.logger.error({ plugin: name, err: error }, "hot reload of a changed plugin failed");
     }
   }
 
@@ -167,7 +182,7 @@ export class PluginHost implements PluginCaller {
       const exported = (await this.#runner.request({ t: "load", spec }, 10_000)).split(",").filter(Boolean);
       const missing = PLUGIN_METHODS[prepared.manifest.kind].filter((method) => !exported.includes(method));
       if (missing.length > 0) {
-        void this.#runner.request({ t: "unload", instance: spec.instance }, 5000).catch(() => {});
+        this.#unload(record.name, spec.instance);
         throw new Error(`a ${prepared.manifest.kind} plugin must export ${missing.map((m) => `${m}()`).join(", ")} from ${prepared.manifest.entry}`);
       }
       // The swap: from here new calls use the new version; calls in flight finish on the old one.
@@ -175,7 +190,7 @@ export class PluginHost implements PluginCaller {
       record.state = "ready";
       if (previous) {
         previous.retired = true;
-        this.#unloadIfIdle(previous);
+        this.#unloadIfIdle(record.name, previous);
         this.#restartsTotal.inc({ plugin: record.name, reason: "reload" });
       }
       this.#options.logger.info({ plugin: record.name, version: prepared.manifest.version, kind: prepared.manifest.kind }, why === "start" ? "plugin loaded" : "plugin reloaded");
@@ -189,10 +204,20 @@ export class PluginHost implements PluginCaller {
     }
   }
 
-  #unloadIfIdle(version: Version): void {
-    if (version.retired && version.inFlight === 0) {
-      void this.#runner.request({ t: "unload", instance: version.instance }, 5000).catch(() => {});
-    }
+  #unloadIfIdle(plugin: string, version: Version): void {
+    if (version.retired && version.inFlight === 0) this.#unload(plugin, version.instance);
+  }
+
+  #unload(plugin: string, instance: string): void {
+    this.#runner.request({ t: "unload", instance }, 5000).catch((error: unknown) => {
+      if ((error as RunnerReplyError).error?.kind === "unavailable") {
+        // The runner that held the isolate died, and the isolate with it; a restarted runner only
+        // gets the active versions, so there is nothing left to unload.
+        this.#options.logger.debug({ plugin, instance, reason: (error as Error).message }, "plugin version not unloaded: its runner is gone, and the isolate with it");
+        return;
+      }
+      this.#options.logger.warn({ plugin, instance, err: error }, "could not unload a replaced plugin version; its isolate keeps its memory in the runner until the runner restarts");
+    });
   }
 
   /** After a runner restart: the current version of every plugin goes into the new runner. */
@@ -205,7 +230,9 @@ export class PluginHost implements PluginCaller {
         try {
           await send({ t: "load", spec: record.active.spec }, 10_000);
         } catch (error) {
+          // Its calls fail with plugin_unavailable until the next reload or runner restart.
           record.lastError = { message: `reload after a runner restart failed: ${(error as Error).message}`, at: new Date().toISOString() };
+          this.#options.logger.error({ plugin: record.name, err: error }, "could not load a plugin into the restarted runner; its calls fail until it is reloaded");
         }
       }),
     );
@@ -269,7 +296,7 @@ export class PluginHost implements PluginCaller {
       record.stats.record(durationMs, outcome !== "ok" && outcome !== "not_found");
       this.#duration.observe({ plugin: name, method, outcome }, durationMs / 1000);
       version.inFlight--;
-      this.#unloadIfIdle(version);
+      this.#unloadIfIdle(name, version);
     }
   }
 

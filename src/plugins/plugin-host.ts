@@ -1,8 +1,10 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { HubError, isHubError } from "../http/errors.ts";
+import { degradedState } from "../hub-module.ts";
 import type { SchemaRegistry } from "../schemas/schema-registry.ts";
-import type { PluginCallOptions, PluginCaller, PluginKind } from "./plugin-caller.ts";
+import { KindBindings } from "./kind-bindings.ts";
+import { unservedError, type KindBinding, type PluginCallOptions, type PluginCaller, type PluginKind } from "./plugin-caller.ts";
 import { discoverPlugins } from "./plugin-discovery.ts";
 import { PluginInvoker } from "./plugin-invoker.ts";
 import type { PluginSettings } from "./plugin-loader.ts";
@@ -44,8 +46,9 @@ export interface PluginHostOptions {
 /**
  * The plugin host: the hub's {@link PluginCaller}. It puts together the parts that each own one
  * concept — discovery (plugin-discovery.ts), loading and the version swap (version-loader.ts,
- * version-swap.ts), calls (plugin-invoker.ts), the runner's events (runner-events.ts) and the
- * status shown by the admin API (plugin-status.ts) — over one set of plugin records.
+ * version-swap.ts), which plugin serves each kind (kind-bindings.ts), calls (plugin-invoker.ts),
+ * the runner's events (runner-events.ts) and the status shown by the admin API
+ * (plugin-status.ts) — over one set of plugin records.
  */
 export class PluginHost implements PluginCaller {
   readonly #options: PluginHostOptions;
@@ -53,6 +56,9 @@ export class PluginHost implements PluginCaller {
   readonly #runner: RunnerClient;
   readonly #loader: VersionLoader;
   readonly #invoker: PluginInvoker;
+  readonly #bindings: KindBindings;
+  /** Set once every folder had its first load: from then on, binding changes are logged as they happen. */
+  #started = false;
   #stopWatching: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
@@ -62,9 +68,12 @@ export class PluginHost implements PluginCaller {
     const metrics = createPluginMetrics(options.registry);
     this.#runner = new RunnerClient({ logger, init: options.runner, ...runnerEvents({ records: this.#records, logger, restarts: metrics.restarts }) });
     const swap = new VersionSwap({ runner: this.#runner, logger, restarts: metrics.restarts });
+    this.#bindings = new KindBindings({ records: this.#records, logger, ...(options.kinds ? { configured: options.kinds } : {}) });
     this.#loader = new VersionLoader({
       dir: options.dir, records: this.#records, swap, runner: this.#runner, schemas, logger, env: options.env,
       ...(options.settings ? { settings: options.settings } : {}),
+      // During the start, plugins load side by side: a kind looks unserved until its plugin is in.
+      onLoaded: () => this.#bindings.refresh({ announce: this.#started }),
     });
     this.#invoker = new PluginInvoker({ records: this.#records, swap, runner: this.#runner, schemas, duration: metrics.duration });
   }
@@ -73,6 +82,8 @@ export class PluginHost implements PluginCaller {
   async start(): Promise<void> {
     await this.#runner.start();
     await Promise.all(this.#discover().map((name) => this.#loader.load(name, "start")));
+    this.#started = true;
+    this.#bindings.refresh({ announce: true });
     if (this.#options.watch) {
       this.#stopWatching = watchPlugins({
         dir: this.#options.dir,
@@ -116,20 +127,23 @@ export class PluginHost implements PluginCaller {
   }
 
   pluginFor(kind: PluginKind): string | undefined {
-    const chosen = this.#options.kinds?.[kind];
-    if (chosen) return this.#records.get(chosen)?.active?.manifest.kind === kind ? chosen : undefined;
-    const candidates = this.#records.activeOfKind(kind);
-    return candidates.length === 1 ? candidates[0] : undefined;
+    return this.#bindings.get(kind).plugin ?? undefined;
   }
 
+  binding(kind: PluginKind): KindBinding {
+    return this.#bindings.get(kind);
+  }
+
+  /** Who serves each kind now, for `GET /v1/plugins`. */
+  kinds(): Readonly<Record<PluginKind, KindBinding>> {
+    return this.#bindings.all();
+  }
+
+  /** Calls the plugin that serves `kind`; rejects `plugin_ambiguous` or `plugin_unavailable` when none does. */
   async call<T = unknown>(kind: PluginKind, method: string, input: unknown, options: PluginCallOptions = {}): Promise<T | null> {
-    const name = this.pluginFor(kind);
-    if (!name) {
-      const several = this.#records.activeOfKind(kind);
-      const why = several.length > 1 ? `several ${kind} plugins are loaded (${several.join(", ")}); name one in config pluginKinds.${kind}` : `no ${kind} plugin is loaded`;
-      throw new HubError("plugin_unavailable", why, { extensions: { kind } });
-    }
-    return this.invoke<T>(name, method, input, options);
+    const binding = this.#bindings.get(kind);
+    if (!binding.plugin) throw unservedError(binding);
+    return this.invoke<T>(binding.plugin, method, input, options);
   }
 
   /** Calls a method of a named plugin: the validated result, null, or a HubError. */
@@ -152,9 +166,16 @@ export class PluginHost implements PluginCaller {
     return pluginInfo(this.#records.require(name));
   }
 
-  /** `"ok"` when the runner is up (failed plugins show in GET /v1/plugins, not here). */
+  /**
+   * Not ready while the runner is down. Ready but degraded while a kind is ambiguous or its
+   * KEFU_PLUGIN_KINDS binding names no loaded plugin: every other kind and the rest of the hub
+   * still work, and every instance shares the setup, so failing readiness would take the whole
+   * hub out of service for one kind (docs/plugins.md). Failed plugins show in GET /v1/plugins.
+   */
   readiness(): string {
-    return this.#runner.isUp() ? "ok" : "the plugin runner is not running";
+    if (!this.#runner.isUp()) return "the plugin runner is not running";
+    const problems = this.#bindings.problems();
+    return problems.length === 0 ? "ok" : degradedState(problems.map((binding) => `${binding.kind}: ${binding.detail ?? binding.state}`).join("; "));
   }
 
   /** The runner's process id (tests use it to kill the runner). */

@@ -22,6 +22,8 @@ export interface VersionLoaderOptions {
   settings?: Readonly<Record<string, PluginSettings>>;
   /** Where `KEFU_PLUGIN_SECRET_*` are read. */
   env: Readonly<Record<string, string | undefined>>;
+  /** Told after every load, successful or not: which plugin serves a kind may have changed. */
+  onLoaded?: () => void;
   /** How long the runner may take to build an isolate. @defaultValue 10000 */
   loadTimeoutMs?: number;
 }
@@ -44,7 +46,11 @@ export class VersionLoader {
   /** Loads (or reloads) `name`; answers why it failed, if it did. Never rejects. */
   load(name: string, why: LoadReason): Promise<string | undefined> {
     const record = this.#options.records.ensure(name, join(this.#options.dir, name));
-    return this.#queue.run(name, () => this.#loadNow(record, why));
+    return this.#queue.run(name, async () => {
+      const failure = await this.#loadNow(record, why);
+      this.#options.onLoaded?.();
+      return failure;
+    });
   }
 
   async #loadNow(record: PluginRecord, why: LoadReason): Promise<string | undefined> {

@@ -18,6 +18,7 @@ function fakePlugins(answer: (kind: PluginKind, input: Record<string, string>) =
   return {
     calls,
     pluginFor: (kind) => (kind === "crm" || kind === "orders" ? `demo-${kind}` : undefined),
+    binding: (kind) => ({ kind, state: "served", plugin: `demo-${kind}`, candidates: [`demo-${kind}`], configured: null, detail: null }),
     call<T>(kind: PluginKind, method: string, input: unknown) {
       calls.push(`${kind}.${method}(${JSON.stringify(input)})`);
       return answer(kind, input as Record<string, string>) as Promise<T | null>;

@@ -15,6 +15,7 @@ export const DEGRADED_REASONS = [
   "plugin_timeout",
   "plugin_unavailable",
   "plugin_ambiguous",
+  "input_invalid",
   "order_unavailable",
   "internal",
 ] as const;
@@ -119,6 +120,8 @@ export function reasonOf(error: unknown): DegradedReason {
   if (isHubError(error)) {
     const code = error.code;
     if (code === "plugin_error" || code === "plugin_output_invalid" || code === "plugin_timeout" || code === "plugin_unavailable" || code === "plugin_ambiguous") return code;
+    // The host refused the id before the call: for the customer, one the order names that is no business id.
+    if (code === "validation_failed") return "input_invalid";
   }
   return "internal";
 }

@@ -6,6 +6,7 @@ import type { SchemaRegistry } from "../schemas/schema-registry.ts";
 import { KindBindings } from "./kind-bindings.ts";
 import { unservedError, type KindBinding, type PluginCallOptions, type PluginCaller, type PluginKind } from "./plugin-caller.ts";
 import { discoverPlugins } from "./plugin-discovery.ts";
+import { createInputCheck } from "./plugin-input.ts";
 import { PluginInvoker } from "./plugin-invoker.ts";
 import type { PluginSettings } from "./plugin-loader.ts";
 import { createPluginMetrics } from "./plugin-metrics.ts";
@@ -75,7 +76,7 @@ export class PluginHost implements PluginCaller {
       // During the start, plugins load side by side: a kind looks unserved until its plugin is in.
       onLoaded: () => this.#bindings.refresh({ announce: this.#started }),
     });
-    this.#invoker = new PluginInvoker({ records: this.#records, swap, runner: this.#runner, schemas, duration: metrics.duration });
+    this.#invoker = new PluginInvoker({ records: this.#records, swap, runner: this.#runner, schemas, checkInput: createInputCheck({ schemas }), duration: metrics.duration });
   }
 
   /** Starts the runner and loads every plugin folder; a plugin that fails is marked `failed`. */

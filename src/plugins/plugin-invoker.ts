@@ -3,6 +3,7 @@ import { HubError } from "../http/errors.ts";
 import type { SchemaRegistry } from "../schemas/schema-registry.ts";
 import { decodeResult, outcomeOf, toHubError, withSignal, type CallOutcome, type CallSite } from "./call-outcome.ts";
 import { PLUGIN_METHODS, type PluginCallOptions } from "./plugin-caller.ts";
+import type { InputCheck } from "./plugin-input.ts";
 import { noteError, type PluginRecords } from "./plugin-record.ts";
 import type { RunnerClient } from "./runner-client.ts";
 import type { VersionSwap } from "./version-swap.ts";
@@ -12,6 +13,8 @@ export interface PluginInvokerOptions {
   swap: VersionSwap;
   runner: Pick<RunnerClient, "request">;
   schemas: SchemaRegistry;
+  /** Refuses an input that does not match its method's schema (plugin-input.ts). */
+  checkInput: InputCheck;
   /** `kefu_plugin_call_duration_seconds`. */
   duration: Histogram<"plugin" | "method" | "outcome">;
   /** How much longer than the call's deadline the runner may take to answer at all. @defaultValue 1000 */
@@ -19,8 +22,10 @@ export interface PluginInvokerOptions {
 }
 
 /**
- * One call of a named plugin's method: checked, run on the active version with its deadline,
- * its result validated against the kind's schema, measured (metrics and GET /v1/plugins).
+ * One call of a named plugin's method: method and input checked before anything reaches the
+ * sandbox (a refused input is the caller's mistake, not the plugin's: it is neither measured nor
+ * counted), run on the active version with its deadline, its result validated against the
+ * kind's schema, measured (metrics and GET /v1/plugins).
  */
 export class PluginInvoker {
   readonly #options: PluginInvokerOptions;
@@ -31,12 +36,13 @@ export class PluginInvoker {
 
   /** The validated result, null ("no such record"), or a HubError. */
   async invoke<T = unknown>(name: string, method: string, input: unknown, options: PluginCallOptions = {}): Promise<T | null> {
-    const { records, swap, runner, schemas, duration, backstopMs = 1000 } = this.#options;
+    const { records, swap, runner, schemas, checkInput, duration, backstopMs = 1000 } = this.#options;
     const record = records.require(name);
     const version = record.active;
     if (!version) throw new HubError("plugin_unavailable", `plugin ${name} is not loaded: ${record.lastError?.message ?? record.state}`, { extensions: { plugin: name, method } });
     const site: CallSite = { plugin: name, kind: version.manifest.kind, method };
     checkMethod(site);
+    checkInput(site, input);
     const timeoutMs = Math.max(1, Math.min(version.spec.timeoutMs, options.timeoutMs ?? Infinity));
     swap.enter(version);
     const started = performance.now();

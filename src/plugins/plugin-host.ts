@@ -47,9 +47,9 @@ export interface PluginHostOptions {
 /**
  * The plugin host: the hub's {@link PluginCaller}. It puts together the parts that each own one
  * concept — discovery (plugin-discovery.ts), loading and the version swap (version-loader.ts,
- * version-swap.ts), which plugin serves each kind (kind-bindings.ts), calls (plugin-invoker.ts),
- * the runner's events (runner-events.ts) and the status shown by the admin API
- * (plugin-status.ts) — over one set of plugin records.
+ * version-swap.ts), which plugin serves each kind (kind-bindings.ts), input checks
+ * (plugin-input.ts), calls (plugin-invoker.ts), the runner's events (runner-events.ts) and the
+ * status shown by the admin API (plugin-status.ts) — over one set of plugin records.
  */
 export class PluginHost implements PluginCaller {
   readonly #options: PluginHostOptions;

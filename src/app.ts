@@ -9,7 +9,7 @@ import { createHttpApp } from "./http/create-http-app.ts";
 import { createValidation } from "./http/validate.ts";
 import { bundleOpenApi } from "./http/openapi-document.ts";
 import { whoamiRoutes } from "./http/whoami-routes.ts";
-import type { HubModule } from "./hub-module.ts";
+import { isReadyState, type HubModule } from "./hub-module.ts";
 import type { ReadinessReport } from "./observability/health-routes.ts";
 import { createBreakerStateMetric } from "./observability/breaker-state-metric.ts";
 import { createMetrics, type HubMetrics } from "./observability/metrics.ts";
@@ -138,7 +138,7 @@ async function composeHub(
         checks[module.name] = (error as Error).message;
       }
     }
-    return { ready: Object.values(checks).every((state) => state === "ok"), checks };
+    return { ready: Object.values(checks).every(isReadyState), checks };
   };
 
   let draining = false;

@@ -8,8 +8,23 @@ export interface HubModule {
   readonly name: string;
   /** Declares full paths (`/v1/...`); mounted at the root. */
   readonly router?: Router;
-  /** `"ok"` when ready, otherwise why not (shown by `/readyz`). */
+  /**
+   * `"ok"` when ready; {@link degradedState} when it serves but part of it does not work (the hub
+   * stays ready and `/readyz` shows why); otherwise why it is not ready.
+   */
   readiness?(): Promise<string> | string;
   /** Stops the module; called once on shutdown, after the HTTP server stopped accepting. */
   close?(): Promise<void>;
+}
+
+const DEGRADED = "degraded: ";
+
+/** A readiness state that keeps the hub ready while saying what does not work. */
+export function degradedState(why: string): string {
+  return `${DEGRADED}${why}`;
+}
+
+/** Whether a readiness state lets the hub take traffic: `ok`, or degraded. */
+export function isReadyState(state: string): boolean {
+  return state === "ok" || state.startsWith(DEGRADED);
 }

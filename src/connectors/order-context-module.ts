@@ -95,7 +95,7 @@ export async function createOrderContextModule(options: OrderContextModuleOption
   const policies = policiesOf(settings);
   const pluginFor = (kind: PluginKind): string | undefined => caller.pluginFor(kind);
   const fetchPart = createPartFetcher({
-    pluginFor,
+    binding: (kind) => caller.binding(kind),
     cache,
     breakers,
     flights,

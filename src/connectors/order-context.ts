@@ -121,7 +121,7 @@ export function createOrderContextService(options: OrderContextOptions): OrderCo
     getCustomer: (customerId) =>
       measured(async () => {
         const outcome = await fetchPart(customerPart(connectors, customerId), budget(createDeadline(timeouts.deadlineMs)));
-        if (!outcome.ok) throw customerError(customerId, outcome.reason, outcome.source, retryAfterSeconds);
+        if (!outcome.ok) throw customerError(customerId, outcome, retryAfterSeconds);
         if (!outcome.value) throw new HubError("not_found", `customer ${customerId} is not known to the CRM plugin (${outcome.source.plugin})`);
         return { customer: outcome.value, sources: { customer: outcome.source } };
       }, () => "complete"),
@@ -139,6 +139,7 @@ export function createOrderContextService(options: OrderContextOptions): OrderCo
 }
 
 type Results = { [P in PartName]?: PartOutcome<P> };
+type Failure = Extract<PartOutcome<"customer">, { ok: false }>;
 
 function assemble(orderId: string, wanted: ReadonlySet<PartName>, results: Results): OrderContext {
   // Built in the order a person reads it: the parts first, then what went wrong and where each came from.
@@ -160,17 +161,21 @@ function dependentFailure(plugin: string | null): PartOutcome<"customer"> {
   return { ok: false, reason: "order_unavailable", source: { plugin, cache: "miss", ageMs: 0, durationMs: 0 } };
 }
 
-function customerError(customerId: string, reason: DegradedReason, source: PartSource, retryAfterSeconds: number): HubError {
+function customerError(customerId: string, { reason, source, detail }: Failure, retryAfterSeconds: number): HubError {
   const where = `the CRM plugin (${source.plugin ?? "none loaded"})`;
   switch (reason) {
+    case "plugin_ambiguous":
+      return new HubError("plugin_ambiguous", `cannot look up customer ${customerId}: ${detail ?? "several CRM plugins are loaded and none is chosen"}`);
     case "timeout":
     case "plugin_timeout":
       return new HubError("plugin_timeout", `${where} did not answer for customer ${customerId} in time`);
     case "circuit_open":
       return new HubError("plugin_unavailable", `${where} is failing; its circuit breaker is open`, { headers: { "retry-after": String(retryAfterSeconds) } });
+    case "plugin_unavailable":
+      // No plugin at all (detail says why) is worth more than "none loaded" when the cause is a binding.
+      return new HubError(reason, detail ? `cannot look up customer ${customerId}: ${detail}` : `${where} could not answer for customer ${customerId}`);
     case "plugin_error":
     case "plugin_output_invalid":
-    case "plugin_unavailable":
       return new HubError(reason, `${where} could not answer for customer ${customerId}`);
     default:
       return new HubError("internal", `looking up customer ${customerId} failed`);

@@ -4,7 +4,7 @@ import type { CachePolicy } from "../resilience/cache-entry.ts";
 import type { SingleFlight } from "../resilience/single-flight.ts";
 import type { CacheLookup, SwrCache } from "../resilience/swr-cache.ts";
 import { settleWithin } from "../resilience/timeout.ts";
-import type { PluginKind } from "../plugins/plugin-caller.ts";
+import { unservedCode, type KindBinding, type PluginKind } from "../plugins/plugin-caller.ts";
 import type { PartName, PartSpec, PartValues } from "./context-parts.ts";
 
 export const DEGRADED_REASONS = [
@@ -14,6 +14,8 @@ export const DEGRADED_REASONS = [
   "plugin_output_invalid",
   "plugin_timeout",
   "plugin_unavailable",
+  "plugin_ambiguous",
+  "input_invalid",
   "order_unavailable",
   "internal",
 ] as const;
@@ -34,11 +36,11 @@ export interface PartSource {
 
 export type PartOutcome<P extends PartName> =
   | { ok: true; value: PartValues[P]; source: PartSource }
-  | { ok: false; reason: DegradedReason; source: PartSource };
+  | { ok: false; reason: DegradedReason; source: PartSource; /** Why no plugin serves the part's kind, when that is the reason. */ detail?: string };
 
 export interface PartFetcherOptions {
-  /** The plugin serving a kind now (the plugin host's `pluginFor`). */
-  pluginFor: (kind: PluginKind) => string | undefined;
+  /** Who serves a kind now, or why no plugin does (the plugin host's `binding`). */
+  binding: (kind: PluginKind) => KindBinding;
   cache: SwrCache;
   breakers: BreakerRegistry;
   flights: SingleFlight<unknown>;
@@ -79,7 +81,8 @@ export function createPartFetcher(options: PartFetcherOptions): PartFetcher {
   return async <P extends PartName>(spec: PartSpec<P>, budgetMs: number): Promise<PartOutcome<P>> => {
     const started = performance.now();
     const policy = policies[spec.part];
-    const plugin = options.pluginFor(spec.kind);
+    const binding = options.binding(spec.kind);
+    const plugin = binding.plugin ?? undefined;
     const source = (cacheResult: CacheResult, ageMs: number): PartSource => ({
       plugin: plugin ?? null,
       cache: cacheResult,
@@ -90,7 +93,7 @@ export function createPartFetcher(options: PartFetcherOptions): PartFetcher {
     const local = cache.peek<PartValues[P]>(spec.key, policy);
     const cached = local?.state === "fresh" ? local : await cache.get<PartValues[P]>(spec.key, policy);
     if (cached?.state === "fresh") return served(cached, "hit");
-    if (!plugin) return cached ? served(cached, "stale") : failed("plugin_unavailable");
+    if (!plugin) return cached ? served(cached, "stale") : unserved();
     const flight = refresh(spec, plugin);
     if (cached) {
       flight.catch(() => undefined); // reported by refresh; the stale value answers this request
@@ -105,9 +108,9 @@ export function createPartFetcher(options: PartFetcherOptions): PartFetcher {
       onCacheResult?.(spec.part, result);
       return { ok: true, value: lookup.value, source: source(result, lookup.ageMs) };
     }
-    function failed(reason: DegradedReason): PartOutcome<P> {
+    function unserved(): PartOutcome<P> {
       onCacheResult?.(spec.part, "miss");
-      return { ok: false, reason, source: source("miss", 0) };
+      return { ok: false, reason: unservedCode(binding), source: source("miss", 0), ...(binding.detail ? { detail: binding.detail } : {}) };
     }
   };
 }
@@ -116,7 +119,9 @@ export function reasonOf(error: unknown): DegradedReason {
   if (isBreakerOpenError(error)) return "circuit_open";
   if (isHubError(error)) {
     const code = error.code;
-    if (code === "plugin_error" || code === "plugin_output_invalid" || code === "plugin_timeout" || code === "plugin_unavailable") return code;
+    if (code === "plugin_error" || code === "plugin_output_invalid" || code === "plugin_timeout" || code === "plugin_unavailable" || code === "plugin_ambiguous") return code;
+    // The host refused the id before the call: for the customer, one the order names that is no business id.
+    if (code === "validation_failed") return "input_invalid";
   }
   return "internal";
 }

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   plugin_output_invalid: { status: 502, title: "A plugin returned data that violates its kind's schema" },
   plugin_timeout: { status: 504, title: "A plugin did not answer within its deadline" },
   plugin_unavailable: { status: 503, title: "No plugin is available for this operation" },
+  plugin_ambiguous: { status: 503, title: "Several plugins of the kind are loaded and none is chosen" },
   not_ready: { status: 503, title: "The hub is not ready" },
   unavailable: { status: 503, title: "A store the hub needs did not answer in time; retry later" },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -20,7 +20,7 @@ export function pluginRoutes({ host, auth, validation, breakerStates }: PluginRo
   const view = (info: PluginInfo): PluginInfo & { breakers: Record<string, BreakerState> } => ({ ...info, breakers: breakerStates?.(info.name) ?? {} });
 
   router.get("/v1/plugins", admin, (_req, res) => {
-    res.json({ items: host.list().map(view) });
+    res.json({ items: host.list().map(view), kinds: host.kinds() });
   });
   router.get("/v1/plugins/:name", admin, (req, res) => {
     res.json(view(host.info(String(req.params["name"]))));

@@ -30,9 +30,9 @@ export function createPluginRecordFetcher({ caller, cacheTtlSeconds = 60, cacheM
     let pending = inFlight.get(key);
     if (!pending) {
       const { kind, method, input } = RECORD_KEYS[record];
-      if (!caller || !caller.pluginFor(kind)) {
-        return Promise.reject(new HubError("plugin_unavailable", `no ${kind} plugin serves routing facts`));
-      }
+      // Without a host every plugin fact is unavailable; with one, the host says why a kind has no
+      // plugin (none loaded, or several and none chosen: plugin_ambiguous).
+      if (!caller) return Promise.reject(new HubError("plugin_unavailable", `no plugin host: no ${kind} plugin serves routing facts`));
       pending = caller.call<Record<string, unknown>>(kind, method, { [input]: id }, { timeoutMs });
       inFlight.set(key, pending);
       pending.then(

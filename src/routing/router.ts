@@ -1,6 +1,6 @@
 import type { HubEvent, RoutingDecision } from "../events/hub-event.ts";
 import type { CompiledRule, CompiledRuleset } from "./compiled-ruleset.ts";
-import { DecisionFacts, type RecordFetcher } from "./decision-facts.ts";
+import { DecisionFacts, type DecisionFactsOptions, type RecordFetcher, type UnavailableReason } from "./decision-facts.ts";
 import { findDecidingRule } from "./evaluate.ts";
 import type { Clock } from "./facts.ts";
 import { traceRuleset, type RuleTrace } from "./trace.ts";
@@ -20,7 +20,7 @@ export interface DecideOptions {
 
 export interface Explanation {
   decision: RoutingDecision;
-  trace: { rules: RuleTrace[]; facts: Record<string, unknown>; unavailableFacts: string[] };
+  trace: { rules: RuleTrace[]; facts: Record<string, unknown>; unavailableFacts: string[]; unavailableReasons: Record<string, UnavailableReason> };
 }
 
 export interface Router {
@@ -38,9 +38,11 @@ export interface RouterOptions {
   fetcher?: RecordFetcher;
   /** Budget for plugin-backed facts per decision. */
   factTimeoutMs: number;
+  /** Told of each plugin record a decision could not fetch (logging). */
+  onFactUnavailable?: DecisionFactsOptions["onUnavailable"];
 }
 
-export function createRouter({ initial, clock, fetcher, factTimeoutMs }: RouterOptions): Router {
+export function createRouter({ initial, clock, fetcher, factTimeoutMs, onFactUnavailable }: RouterOptions): Router {
   let current = initial;
   const factsFor = (event: HubEvent, ruleset: ActiveRuleset, provided?: Readonly<Record<string, unknown>>): DecisionFacts =>
     new DecisionFacts({
@@ -50,6 +52,7 @@ export function createRouter({ initial, clock, fetcher, factTimeoutMs }: RouterO
       ...(fetcher ? { fetcher } : {}),
       deadline: Date.now() + factTimeoutMs,
       ...(provided ? { provided } : {}),
+      ...(onFactUnavailable ? { onUnavailable: onFactUnavailable } : {}),
     });
   return {
     active: () => current,
@@ -68,7 +71,7 @@ export function createRouter({ initial, clock, fetcher, factTimeoutMs }: RouterO
       const rule = await findDecidingRule(ruleset.compiled, facts);
       const decision = toDecision(ruleset, rule, facts.degraded);
       const rules = await traceRuleset(ruleset.compiled, facts);
-      return { decision, trace: { rules, facts: seenFacts(rules), unavailableFacts: [...facts.unavailable].sort() } };
+      return { decision, trace: { rules, facts: seenFacts(rules), unavailableFacts: [...facts.unavailable].sort(), unavailableReasons: facts.unavailableReasons() } };
     },
   };
 }

@@ -3,11 +3,13 @@ import type { Registry } from "prom-client";
 import type { HubConfig } from "../config/config.ts";
 import type { EventEnricher } from "../events/hub-event.ts";
 import type { Auth } from "../http/auth.ts";
+import { isHubError } from "../http/errors.ts";
 import { createValidation } from "../http/validate.ts";
 import type { HubModule } from "../hub-module.ts";
 import type { PluginCaller } from "../plugins/plugin-caller.ts";
 import type { RedisFactory } from "../redis/redis-factory.ts";
 import type { SchemaRegistry } from "../schemas/schema-registry.ts";
+import type { DecisionFactsOptions } from "./decision-facts.ts";
 import { assertTimeZone, createClock } from "./facts.ts";
 import { createPluginRecordFetcher } from "./plugin-records.ts";
 import { createRecentEvents } from "./recent-events.ts";
@@ -51,7 +53,8 @@ export async function createRoutingModule({ config, logger: parent, redis, schem
   const checker = createRulesetChecker(schemas);
   const fetcher = createPluginRecordFetcher({ ...(plugins ? { caller: plugins } : {}), cacheTtlSeconds: config.routingFactCacheTtlSeconds });
   const initial = { version: 0, compiled: checker.compileOrThrow(BUILT_IN_VERSION.ruleset).compiled };
-  const router = createRouter({ initial, clock, fetcher, factTimeoutMs: config.routingFactTimeoutMs });
+  const onFactUnavailable = factLogger(logger);
+  const router = createRouter({ initial, clock, fetcher, factTimeoutMs: config.routingFactTimeoutMs, onFactUnavailable });
   const metrics = createRoutingMetrics(registry);
   // No offline queue: while Redis is away, routing's commands fail fast (and are retried by the
   // loader) rather than queue up behind a connection that the hub may need to close.
@@ -82,6 +85,7 @@ export async function createRoutingModule({ config, logger: parent, redis, schem
     clock,
     fetcher,
     factTimeoutMs: config.routingFactTimeoutMs,
+    onFactUnavailable,
     logger,
     connections: [connection, subscriber],
     ...(seed ? { seed } : {}),
@@ -101,5 +105,18 @@ export async function createRoutingModule({ config, logger: parent, redis, schem
     enricher: createRoutingEnricher({ router, metrics, recent, logger, whenLoaded: { isLoaded: () => service.loaded, promise: loaded, waitMs: START_WAIT_MS } }),
     router,
     service,
+  };
+}
+
+/**
+ * Each plugin record a decision could not fetch. A HubError (timeout, plugin failure, no plugin,
+ * plugin_ambiguous) is expected while a plugin or its setup is unwell, and is already visible per
+ * plugin (GET /v1/plugins, its metrics, the host's warnings) and per decision (`degraded`, the
+ * dry-run trace): debug, so that a bad hour does not write a line per event. Anything else is a bug.
+ */
+function factLogger(logger: Logger): NonNullable<DecisionFactsOptions["onUnavailable"]> {
+  return (record, reason, error) => {
+    if (error === undefined || isHubError(error)) logger.debug({ record, code: reason.code, reason: reason.detail }, "routing fact unavailable; rule fallbacks apply");
+    else logger.error({ record, err: error }, "routing fact lookup failed unexpectedly; rule fallbacks apply");
   };
 }

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { HubEvent, RoutingDecision } from "../events/hub-event.ts";
 import { HubError } from "../http/errors.ts";
 import type { RulesetProblem } from "./compiled-ruleset.ts";
-import { DecisionFacts, PENDING, UNAVAILABLE, type RecordFetcher } from "./decision-facts.ts";
+import { DecisionFacts, PENDING, UNAVAILABLE, type DecisionFactsOptions, type RecordFetcher } from "./decision-facts.ts";
 import type { Clock } from "./facts.ts";
 import type { RecentEvents } from "./recent-events.ts";
 import { createReferenceEngine, referencedFacts, type ReferenceEngine } from "./reference-engine.ts";
@@ -41,6 +41,8 @@ export interface RoutingServiceOptions {
   clock: Clock;
   fetcher?: RecordFetcher;
   factTimeoutMs: number;
+  /** Told of each plugin record a decision could not fetch (logging). */
+  onFactUnavailable?: DecisionFactsOptions["onUnavailable"];
   logger: Logger;
   /** Routing's Redis connections; each attempt to load waits for them to be ready. */
   connections: readonly Redis[];
@@ -149,8 +151,12 @@ export class RoutingService {
 
   /** The candidate decided by plain json-rules-engine, fed every fact its rules read. */
   async #referenceDecide(candidate: ActiveRuleset, reference: ReferenceEngine, event: HubEvent): Promise<RoutingDecision> {
-    const { fetcher, factTimeoutMs, clock } = this.#o;
-    const facts = new DecisionFacts({ event, catalogue: candidate.compiled.facts, clock, ...(fetcher ? { fetcher } : {}), deadline: Date.now() + factTimeoutMs });
+    const { fetcher, factTimeoutMs, clock, onFactUnavailable } = this.#o;
+    const facts = new DecisionFacts({
+      event, catalogue: candidate.compiled.facts, clock, deadline: Date.now() + factTimeoutMs,
+      ...(fetcher ? { fetcher } : {}),
+      ...(onFactUnavailable ? { onUnavailable: onFactUnavailable } : {}),
+    });
     await facts.load([...new Set(candidate.compiled.rules.flatMap((rule) => rule.records))]);
     const values = Object.fromEntries(referencedFacts(candidate.compiled).map((fact) => [fact, plain(facts.value(fact))]));
     const name = await reference.decide(values);

@@ -36,7 +36,7 @@ export function buildContext(caller: PluginCaller, options: BuildOptions = {}): 
   const flights = createSingleFlight<unknown>();
   const policies = Object.fromEntries(PART_NAMES.map((part) => [part, { ttlMs, maxStaleMs }])) as Record<PartName, { ttlMs: number; maxStaleMs: number }>;
   const pluginFor = (kind: PluginKind): string | undefined => caller.pluginFor(kind);
-  const fetchPart = createPartFetcher({ pluginFor, cache, breakers, flights, policies, callTimeoutMs });
+  const fetchPart = createPartFetcher({ binding: (kind) => caller.binding(kind), cache, breakers, flights, policies, callTimeoutMs });
   const service = createOrderContextService({
     connectors: createConnectors(caller),
     fetchPart,

@@ -1,6 +1,6 @@
 import type { Customer, Order, Payment, Shipment } from "../../src/connectors/business-types.ts";
 import { HubError, type ErrorCode } from "../../src/http/errors.ts";
-import type { PluginCallOptions, PluginCaller, PluginKind } from "../../src/plugins/plugin-caller.ts";
+import { unservedError, type KindBinding, type PluginCallOptions, type PluginCaller, type PluginKind } from "../../src/plugins/plugin-caller.ts";
 
 export interface Behaviour {
   /** Added before every answer. */
@@ -30,13 +30,20 @@ export class InProcessCaller implements PluginCaller {
     return this.plugins[kind];
   }
 
+  binding(kind: PluginKind): KindBinding {
+    const plugin = this.plugins[kind];
+    return plugin
+      ? { kind, state: "served", plugin, candidates: [plugin], configured: null, detail: null }
+      : { kind, state: "none", plugin: null, candidates: [], configured: null, detail: `no ${kind} plugin is loaded` };
+  }
+
   set(kind: PluginKind, behaviour: Behaviour): void {
     this.behaviour[kind] = behaviour;
   }
 
   async call<T = unknown>(kind: PluginKind, method: string, input: unknown, options: PluginCallOptions = {}): Promise<T | null> {
     const plugin = this.plugins[kind];
-    if (!plugin) throw new HubError("plugin_unavailable", `no ${kind} plugin`);
+    if (!plugin) throw unservedError(this.binding(kind));
     if (KIND_OF[method as Method] !== kind) throw new HubError("plugin_error", `${plugin} has no method ${method}`);
     this.calls[method as Method] += 1;
     const { latencyMs = 0, failWith } = this.behaviour[kind] ?? {};

@@ -1,6 +1,6 @@
 import type { HubConfig } from "../../src/config/config.ts";
 import { startDemoBusinessSystem, type DemoBusinessSystem } from "../../plugins/demo-business-system/server.ts";
-import { startTestHub, type TestHub } from "./test-hub.ts";
+import { startTestHub, type TestHub, type TestHubOptions } from "./test-hub.ts";
 
 export const DEMO_PLUGINS = ["demo-orders", "demo-payments", "demo-logistics", "demo-crm"] as const;
 
@@ -13,7 +13,7 @@ export interface TestHubWithDemo extends TestHub {
  * `plugins.<name>.config.baseUrl`, which their manifests' `${config.baseUrl}` allow-list follows).
  * `close()` stops both.
  */
-export async function startTestHubWithDemo(overrides: Partial<HubConfig> = {}, env: Record<string, string> = {}): Promise<TestHubWithDemo> {
+export async function startTestHubWithDemo(overrides: Partial<HubConfig> = {}, env: Record<string, string> = {}, options: TestHubOptions = {}): Promise<TestHubWithDemo> {
   const demo = await startDemoBusinessSystem({ port: 0 });
   const plugins: HubConfig["plugins"] = { ...overrides.plugins };
   for (const name of DEMO_PLUGINS) {
@@ -21,7 +21,7 @@ export async function startTestHubWithDemo(overrides: Partial<HubConfig> = {}, e
   }
   let hub: TestHub;
   try {
-    hub = await startTestHub({ pluginWatch: false, ...overrides, plugins }, env);
+    hub = await startTestHub({ pluginWatch: false, ...overrides, plugins }, env, options);
   } catch (error) {
     await demo.close();
     throw error;

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import { pino, type Logger } from "pino";
 import { createHub, type Hub } from "../../src/app.ts";
 import type { HubConfig } from "../../src/config/config.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
@@ -42,6 +44,20 @@ export interface TestHubOptions {
    * closes last (or the test) deletes them with {@link deleteKeys}. @defaultValue false
    */
   keepKeys?: boolean;
+  /** The hub's logger, e.g. {@link captureLogs}'s. @defaultValue JSON to stdout at KEFU_TEST_LOG_LEVEL, else silent */
+  logger?: Logger;
+}
+
+/** A logger that keeps every line it writes, parsed, so that tests can check what the hub logged. */
+export function captureLogs(level: HubConfig["logLevel"] = "debug"): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n")) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level }, sink), lines };
 }
 
 /**
@@ -70,7 +86,7 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}, env: Reco
       ...overrides,
     },
   });
-  const logger = createLogger({ level: config.logLevel, format: "json", isTty: false });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: "json", isTty: false });
   const redis = createRedisFactory(config.redisUrl ?? TEST_REDIS_URL, logger);
   const hub = await createHub({ config, logger, schemas, redis, paths });
   const server = hub.app.listen(0, "127.0.0.1");

@@ -5,13 +5,14 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { expectProblem } from "../helpers/problem.ts";
-import { eventually, startTestHub, type TestHub } from "../helpers/test-hub.ts";
+import { captureLogs, eventually, startTestHub, type TestHub } from "../helpers/test-hub.ts";
 import { VALID_ORDER, writePlugins } from "./fixture-plugins.ts";
 
 let hub: TestHub;
 let upstream: Server;
 let plugins: { dir: string; remove(): void };
 const held: ServerResponse[] = [];
+const { logger, lines } = captureLogs();
 
 const manifest = (version: string): string =>
   JSON.stringify({
@@ -32,8 +33,11 @@ before(async () => {
   upstream = createServer((_req, res) => void held.push(res));
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
   const baseUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  plugins = writePlugins({ "r-orders": { raw: { "plugin.json": manifest("1.0.0"), "index.js": entry("v1") } } });
-  hub = await startTestHub({ pluginsDir: plugins.dir, pluginWatch: true, plugins: { "r-orders": { config: { baseUrl } } } });
+  plugins = writePlugins({
+    "r-orders": { raw: { "plugin.json": manifest("1.0.0"), "index.js": entry("v1") } },
+    "r-disabled": { raw: { "plugin.json": manifest("1.0.0").replace("r-orders", "r-disabled"), "index.js": entry("off") } },
+  });
+  hub = await startTestHub({ pluginsDir: plugins.dir, pluginWatch: true, plugins: { "r-orders": { config: { baseUrl } }, "r-disabled": { enabled: false } } }, {}, { logger });
 });
 after(async () => {
   await hub.close();
@@ -62,9 +66,16 @@ test("a change is picked up within 2 s and swapped atomically: the call in fligh
   assert.match(metrics, /kefu_plugin_restarts_total\{plugin="r-orders",reason="reload"\} 1/);
 });
 
+const ERROR = 50;
+
 test("a new version that fails to load leaves the old one serving and says why", async () => {
+  const errorsBefore = lines.filter((line) => line["level"] === ERROR).length;
   write("index.js", "export async function getOrder( {");
   await eventually(() => /syntax error/.test(hub.hub.plugins.info("r-orders").lastError?.message ?? ""), 2000, "the failed reload to be reported");
+  // Logged once, with the reason, by the loader; the watcher adds no second line for the same failure.
+  const errors = lines.filter((line) => line["level"] === ERROR).slice(errorsBefore);
+  assert.deepEqual(errors.map((line) => [line["plugin"], line["msg"]]), [["r-orders", "plugin reload failed; the previous version keeps serving"]]);
+  assert.match(String(errors[0]?.["reason"]), /syntax error/);
   const info = hub.hub.plugins.info("r-orders");
   assert.equal(info.state, "ready");
   assert.equal(info.version, "2.0.0");
@@ -80,4 +91,12 @@ test("POST /v1/plugins/{name}/reload loads the fixed version; an unknown plugin 
   assert.equal(((await response.json()) as { state: string }).state, "ready");
   assert.equal(await getOrder("d"), "v3-d");
   await expectProblem(await hub.request("/v1/plugins/nope/reload", { method: "POST" }), 404, "not_found");
+});
+
+test("a changed folder of a disabled plugin is not reloaded, and that is no error", async () => {
+  const errorsBefore = lines.filter((line) => line["level"] === ERROR).length;
+  writeFileSync(join(plugins.dir, "r-disabled", "index.js"), entry("still-off"));
+  await eventually(() => lines.some((line) => line["plugin"] === "r-disabled" && /not a plugin this hub loads/.test(String(line["msg"]))), 2000, "the change to be looked at");
+  assert.equal(lines.filter((line) => line["level"] === ERROR).length, errorsBefore);
+  assert.equal(hub.hub.plugins.list().some((info) => info.name === "r-disabled"), false);
 });

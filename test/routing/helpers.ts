@@ -1,7 +1,7 @@
 import { hubPaths } from "../../src/paths.ts";
 import type { HubEvent } from "../../src/events/hub-event.ts";
 import { createClock } from "../../src/routing/facts.ts";
-import { createRouter, type Router } from "../../src/routing/router.ts";
+import { createRouter, type Router, type RouterOptions } from "../../src/routing/router.ts";
 import { createRulesetChecker, type RulesetChecker } from "../../src/routing/ruleset-checker.ts";
 import type { RecordFetcher } from "../../src/routing/decision-facts.ts";
 import type { RulesetDocument } from "../../src/routing/ruleset.ts";
@@ -11,13 +11,17 @@ export function checker(): RulesetChecker {
   return createRulesetChecker(createSchemaRegistry(hubPaths().schemas));
 }
 
-export function routerFor(document: RulesetDocument, options: { fetcher?: RecordFetcher; factTimeoutMs?: number; timezone?: string; version?: number } = {}): Router {
+export function routerFor(
+  document: RulesetDocument,
+  options: { fetcher?: RecordFetcher; factTimeoutMs?: number; timezone?: string; version?: number; onFactUnavailable?: RouterOptions["onFactUnavailable"] } = {},
+): Router {
   const { compiled } = checker().compileOrThrow(document);
   return createRouter({
     initial: { version: options.version ?? 1, compiled },
     clock: createClock(options.timezone ?? "UTC"),
     ...(options.fetcher ? { fetcher: options.fetcher } : {}),
     factTimeoutMs: options.factTimeoutMs ?? 200,
+    ...(options.onFactUnavailable ? { onFactUnavailable: options.onFactUnavailable } : {}),
   });
 }
 

@@ -18,6 +18,7 @@ function fakePlugins(answer: (kind: PluginKind, input: Record<string, string>) =
   return {
     calls,
     pluginFor: (kind) => (kind === "crm" || kind === "orders" ? `demo-${kind}` : undefined),
+    binding: (kind) => ({ kind, state: "served", plugin: `demo-${kind}`, candidates: [`demo-${kind}`], configured: null, detail: null }),
     call<T>(kind: PluginKind, method: string, input: unknown) {
       calls.push(`${kind}.${method}(${JSON.stringify(input)})`);
       return answer(kind, input as Record<string, string>) as Promise<T | null>;
@@ -102,6 +103,22 @@ test("a plugin that rejects with plugin_timeout, or no plugin at all, degrades i
   assert.equal((await none.decide(ticket({ subject: "hello", customerId: "C-9" }))).degraded, true);
   // Without a customer id there is nothing to look up: not degraded, just absent.
   assert.equal((await none.decide(ticket({ subject: "hello" }))).degraded, false);
+});
+
+test("an unavailable plugin fact keeps its reason: the dry-run trace shows it and the router reports it", async () => {
+  const reported: { record: string; code: string; error: unknown }[] = [];
+  const onFactUnavailable = (record: string, reason: { code: string }, error?: unknown): void => void reported.push({ record, code: reason.code, error });
+  const rejecting = fakePlugins(() => Promise.reject(new HubError("plugin_error", "plugin demo-crm getCustomer() failed: Error: CRM answered 500")));
+  const router = routerFor(manufacturerRuleset(), { fetcher: createPluginRecordFetcher({ caller: rejecting }), onFactUnavailable });
+  const { decision, trace } = await router.explain(ticket({ subject: "hello", customerId: "C-9" }));
+  assert.equal(decision.degraded, true);
+  assert.deepEqual(trace.unavailableReasons["customer.tier"], { code: "plugin_error", detail: "plugin demo-crm getCustomer() failed: Error: CRM answered 500" });
+  assert.ok(reported.some((entry) => entry.record === "customer" && entry.code === "plugin_error" && entry.error instanceof HubError));
+  // A bug in a fetcher is not a HubError: it is reported as `internal`, with the error itself.
+  const buggy = routerFor(manufacturerRuleset(), { fetcher: { fetch: () => Promise.reject(new TypeError("x is not a function")) }, onFactUnavailable });
+  const traced = await buggy.explain(ticket({ subject: "hello", customerId: "C-9" }));
+  assert.deepEqual(traced.trace.unavailableReasons["customer.tier"], { code: "internal", detail: "x is not a function" });
+  assert.ok(reported.some((entry) => entry.code === "internal" && entry.error instanceof TypeError));
 });
 
 test("the dry-run trace shows every rule, matched or not, and each condition's fact value", async () => {

@@ -10,7 +10,7 @@ import { createOutboxConsumer, type OutboxConsumer } from "../events/outbox-cons
 import type { BreakerStateMetric } from "../observability/breaker-state-metric.ts";
 import type { RedisFactory } from "../redis/redis-factory.ts";
 import type { SchemaRegistry } from "../schemas/schema-registry.ts";
-import { createBreakerRegistry } from "./breaker-registry.ts";
+import { createOriginBreakers } from "./breaker-registry.ts";
 import { DELIVERY_QUEUE, deliveryKeys, queuePrefix } from "./delivery-keys.ts";
 import type { DeliveryJobData } from "./delivery-job.ts";
 import { createDeliveryMetrics } from "./delivery-metrics.ts";
@@ -87,13 +87,14 @@ export function createWebhooks({ config, logger, schemas, redis, registry, break
   const retry = createRetryPolicy({ schedule: config.deliveryRetrySchedule, retryAfterMaxMs: config.deliveryRetryAfterMaxSeconds * 1000 });
   const guard = createSsrfGuard({ allowCidrs: config.deliveryAllowCidrs });
   const sender = createHttpSender({ guard, timeoutMs: config.deliveryTimeoutMs });
-  const breakers = createBreakerRegistry({
-    resetMs: config.deliveryBreakerResetMs,
-    errorPercent: config.deliveryBreakerErrorPercent,
-    volumeThreshold: config.deliveryBreakerVolumeThreshold,
+  const breakers = createOriginBreakers({
+    settings: {
+      resetTimeoutMs: config.deliveryBreakerResetMs,
+      errorThresholdPercentage: config.deliveryBreakerErrorPercent,
+      volumeThreshold: config.deliveryBreakerVolumeThreshold,
+    },
+    metric: breakerMetric,
   });
-  // The subscription view spells it "half-open" (unchanged API); the gauge's vocabulary is "halfOpen".
-  breakerMetric.addSource(() => breakers.list().map(({ origin, state }) => ({ origin, state: state === "half-open" ? "halfOpen" : state })));
   const fanOut = createFanOut({ redis: main, queue, subscriptions: subscriptionCache, deliveries, eventKeys: eKeys, retry });
   const failures = createFailureTracker({
     redis: main,

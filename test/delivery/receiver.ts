@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { Webhook } from "standardwebhooks";
 
 export interface Received {
@@ -23,6 +23,8 @@ export interface Receiver {
   received: Received[];
   /** TCP connections accepted so far (the SSRF canary expects 0). */
   connections(): number;
+  /** TCP connections open now (a closed connection pool leaves none). */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -53,13 +55,19 @@ export async function startReceiver(answer: (request: Received, index: number) =
       })();
     });
   });
-  server.on("connection", () => connections++);
+  const open = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    connections++;
+    open.add(socket);
+    socket.once("close", () => open.delete(socket));
+  });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
     connections: () => connections,
+    openConnections: () => open.size,
     async close() {
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();

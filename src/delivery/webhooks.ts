@@ -86,13 +86,14 @@ export function createWebhooks({ config, logger, schemas, redis, registry, break
   const deliveries = createDeliveryStore({ redis: main, keys: dKeys, retentionSeconds, deadLetterSeconds });
   const retry = createRetryPolicy({ schedule: config.deliveryRetrySchedule, retryAfterMaxMs: config.deliveryRetryAfterMaxSeconds * 1000 });
   const guard = createSsrfGuard({ allowCidrs: config.deliveryAllowCidrs });
-  const sender = createHttpSender({ guard, timeoutMs: config.deliveryTimeoutMs });
+  const sender = createHttpSender({ guard, timeoutMs: config.deliveryTimeoutMs, maxOrigins: config.deliveryMaxOrigins });
   const breakers = createOriginBreakers({
     settings: {
       resetTimeoutMs: config.deliveryBreakerResetMs,
       errorThresholdPercentage: config.deliveryBreakerErrorPercent,
       volumeThreshold: config.deliveryBreakerVolumeThreshold,
     },
+    maxOrigins: config.deliveryMaxOrigins,
     metric: breakerMetric,
   });
   const fanOut = createFanOut({ redis: main, queue, subscriptions: subscriptionCache, deliveries, eventKeys: eKeys, retry });

@@ -25,6 +25,8 @@ export interface Receiver {
   connections(): number;
   /** TCP connections open now (a closed connection pool leaves none). */
   openConnections(): number;
+  /** Requests received and neither answered nor given up by the sender yet. */
+  pending(): number;
   close(): Promise<void>;
 }
 
@@ -33,12 +35,16 @@ export async function startReceiver(answer: (request: Received, index: number) =
   const received: Received[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let connections = 0;
+  let pending = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const request: Received = { path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() };
       const index = received.push(request) - 1;
+      pending++;
+      // "close" comes once the answer is sent or the connection is gone (the sender timed out).
+      res.once("close", () => pending--);
       void (async () => {
         const { status, headers = {}, body = "", delayMs = 0 } = await answer(request, index);
         if (delayMs > 0) {
@@ -68,6 +74,7 @@ export async function startReceiver(answer: (request: Received, index: number) =
     received,
     connections: () => connections,
     openConnections: () => open.size,
+    pending: () => pending,
     async close() {
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();

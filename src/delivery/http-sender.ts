@@ -47,7 +47,7 @@ export interface HttpSenderOptions {
    * until `maxOrigins` pushes them out. @defaultValue 600000
    */
   idleMs?: number;
-  /** Milliseconds, for idle ages. @defaultValue Date.now */
+  /** Milliseconds, for idle ages; never 0 (lru-cache reads a start time of 0 as "no age"). @defaultValue Date.now */
   now?: () => number;
 }
 

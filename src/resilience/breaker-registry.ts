@@ -49,7 +49,7 @@ export interface BreakerRegistryOptions<K> {
   onStateChange?: (key: K, state: BreakerState) => void;
   /** `kefu_breaker_state`: the registry adds its breakers as a source, each labelled by `labels`; none when omitted. */
   metric?: { gauge: BreakerStateMetric; labels: (key: K) => BreakerLabels };
-  /** Epoch milliseconds, for idle ages and `retryAtMs`. @defaultValue Date.now */
+  /** Epoch milliseconds, for idle ages and `retryAtMs`; never 0 (lru-cache reads a start time of 0 as "no age"). @defaultValue Date.now */
   now?: () => number;
 }
 

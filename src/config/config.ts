@@ -83,6 +83,11 @@ export interface HubConfig {
   deliveryBreakerErrorPercent: number;
   /** @defaultValue 20 */
   deliveryBreakerVolumeThreshold: number;
+  /**
+   * Receiver origins whose connection pool and circuit breaker a process keeps; past it the least
+   * recently used origin's are closed (deliveries in flight finish). @defaultValue 1000
+   */
+  deliveryMaxOrigins: number;
   /** Per-plugin settings by plugin name (see docs/plugins.md). @defaultValue {} */
   plugins: Record<string, { enabled?: boolean; config?: Record<string, unknown>; secrets?: Record<string, string> }>;
   /** Which plugin serves a kind when several are loaded. @defaultValue {} */

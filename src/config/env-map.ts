@@ -86,6 +86,7 @@ export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
   KEFU_DELIVERY_BREAKER_RESET_MS: { key: "deliveryBreakerResetMs", parse: integer },
   KEFU_DELIVERY_BREAKER_ERROR_PERCENT: { key: "deliveryBreakerErrorPercent", parse: integer },
   KEFU_DELIVERY_BREAKER_VOLUME_THRESHOLD: { key: "deliveryBreakerVolumeThreshold", parse: integer },
+  KEFU_DELIVERY_MAX_ORIGINS: { key: "deliveryMaxOrigins", parse: integer },
   KEFU_PLUGINS: { key: "plugins", parse: json },
   KEFU_PLUGIN_KINDS: { key: "pluginKinds", parse: keyValues },
   KEFU_PLUGIN_WATCH: { key: "pluginWatch", parse: boolean },

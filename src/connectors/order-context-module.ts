@@ -7,7 +7,7 @@ import type { Validation } from "../http/validate.ts";
 import type { HubModule } from "../hub-module.ts";
 import type { BreakerStateMetric } from "../observability/breaker-state-metric.ts";
 import type { PluginCaller, PluginKind } from "../plugins/plugin-caller.ts";
-import { createBreakerRegistry, type BreakerRegistry, type BreakerSettings, type BreakerState } from "../resilience/breaker-registry.ts";
+import type { BreakerSettings, BreakerState } from "../resilience/breaker-registry.ts";
 import type { CachePolicy } from "../resilience/cache-entry.ts";
 import { createInvalidationBus } from "../resilience/invalidation-bus.ts";
 import { createRedisCacheTier } from "../resilience/redis-cache-tier.ts";
@@ -20,6 +20,7 @@ import { PART_NAMES, type PartName } from "./context-parts.ts";
 import { orderChangeObserver } from "./order-change-observer.ts";
 import { createOrderContextService, type ContextTimeouts, type OrderContextService } from "./order-context.ts";
 import { createPartFetcher } from "./part-fetcher.ts";
+import { breakerStatesOf, createPluginBreakers, type PluginBreakers } from "./plugin-breakers.ts";
 import { contextRoutes } from "./routes.ts";
 
 /** The order context's tuning; see docs/order-context.md. */
@@ -55,7 +56,7 @@ export interface OrderContextModuleOptions {
 
 export interface OrderContextModule extends HubModule {
   service: OrderContextService;
-  breakers: BreakerRegistry;
+  breakers: PluginBreakers;
   /** Add to the ingestion's observers: drops cached parts of orders that events say changed. */
   observer: EventObserver;
   /** For `GET /v1/plugins`: the breaker state of each method of a plugin. */
@@ -66,10 +67,10 @@ export async function createOrderContextModule(options: OrderContextModuleOption
   const { settings, caller, logger } = options;
   const log = logger.child({ module: "order-context" });
   const metrics = createContextMetrics(options.metrics);
-  const breakers = createBreakerRegistry({
+  const breakers = createPluginBreakers({
     settings: settings.breaker,
     metric: options.breakerMetric,
-    onStateChange: ({ plugin, method, state }) => log.warn({ plugin, method, state }, `circuit breaker of ${plugin}.${method} is ${state}`),
+    onStateChange: ({ plugin, method }, state) => log.warn({ plugin, method, state }, `circuit breaker of ${plugin}.${method} is ${state}`),
   });
   const shared = settings.redisCache ? options.redis : undefined;
   const tier = shared ? createRedisCacheTier({ redis: shared.connection, keyPrefix: `${shared.keyPrefix}:context:` }) : undefined;
@@ -121,7 +122,7 @@ export async function createOrderContextModule(options: OrderContextModuleOption
       invalidate: (orderId) => service.invalidateOrder(orderId),
       onError: (error, orderId) => log.warn({ err: error, orderId }, "could not drop the cached context of a changed order"),
     }),
-    breakerStates: (plugin) => breakers.statesFor(plugin),
+    breakerStates: (plugin) => breakerStatesOf(breakers, plugin),
     async close() {
       breakers.close();
       await bus?.close();

@@ -1,11 +1,12 @@
 import { isHubError } from "../http/errors.ts";
-import { isBreakerOpenError, type BreakerRegistry } from "../resilience/breaker-registry.ts";
+import { isBreakerOpenError } from "../resilience/breaker-errors.ts";
 import type { CachePolicy } from "../resilience/cache-entry.ts";
 import type { SingleFlight } from "../resilience/single-flight.ts";
 import type { CacheLookup, SwrCache } from "../resilience/swr-cache.ts";
 import { settleWithin } from "../resilience/timeout.ts";
 import { unservedCode, type KindBinding, type PluginKind } from "../plugins/plugin-caller.ts";
 import type { PartName, PartSpec, PartValues } from "./context-parts.ts";
+import type { PluginBreakers } from "./plugin-breakers.ts";
 
 export const DEGRADED_REASONS = [
   "timeout",
@@ -42,7 +43,7 @@ export interface PartFetcherOptions {
   /** Who serves a kind now, or why no plugin does (the plugin host's `binding`). */
   binding: (kind: PluginKind) => KindBinding;
   cache: SwrCache;
-  breakers: BreakerRegistry;
+  breakers: PluginBreakers;
   flights: SingleFlight<unknown>;
   policies: Readonly<Record<PartName, CachePolicy>>;
   /** How long a plugin call may run at all, in the background after the answer was sent (fills the cache). */
@@ -69,7 +70,7 @@ export function createPartFetcher(options: PartFetcherOptions): PartFetcher {
     flights.run(spec.key, async () => {
       const loadStartedAt = Date.now();
       try {
-        const value = await breakers.fire(plugin, spec.method, () => spec.load({ timeoutMs: callTimeoutMs }));
+        const value = await breakers.fire({ plugin, method: spec.method }, () => spec.load({ timeoutMs: callTimeoutMs }));
         if (value !== null || spec.cacheNotFound) await cache.set(spec.key, value, policies[spec.part], { loadStartedAt });
         return value;
       } catch (error) {

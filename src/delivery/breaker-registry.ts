@@ -1,13 +1,7 @@
-import CircuitBreaker from "opossum";
+import type { BreakerStateMetric } from "../observability/breaker-state-metric.ts";
+import { isBreakerOpenError } from "../resilience/breaker-errors.ts";
+import { createBreakerRegistry, type BreakerSettings, type BreakerState } from "../resilience/breaker-registry.ts";
 import type { WebhookResponse } from "./http-sender.ts";
-
-export type BreakerState = "closed" | "open" | "half-open";
-
-export interface BreakerOptions {
-  resetMs: number;
-  errorPercent: number;
-  volumeThreshold: number;
-}
 
 export interface OriginBreakerState {
   origin: string;
@@ -16,97 +10,65 @@ export interface OriginBreakerState {
 
 export type BreakerResult = { kind: "sent"; response: WebhookResponse } | { kind: "open"; retryAtMs: number };
 
-export interface BreakerRegistry {
+/** The circuit breakers of the receiver origins (scheme + host + port) in this process. */
+export interface OriginBreakers {
   /** Runs `send` through the origin's breaker; while it is open, says until when to wait instead. */
   run(origin: string, send: () => Promise<WebhookResponse>): Promise<BreakerResult>;
   state(origin: string): BreakerState;
-  /** Every origin's breaker in this process, for `kefu_breaker_state` (read when scraped). */
+  /** Every origin's breaker kept in this process (it is also what `kefu_breaker_state` shows). */
   list(): OriginBreakerState[];
   close(): void;
 }
 
-/** Wraps a failed response so that opossum counts it; unwrapped again by {@link BreakerRegistry.run}. */
-class CountedFailure extends Error {
-  override name = "CountedFailure";
-  readonly response: WebhookResponse;
-  constructor(response: WebhookResponse) {
-    super(response.error ?? "failed");
-    this.response = response;
-  }
-}
+/** The name delivery-processor.ts and subscription-service.ts know the origin breakers by. */
+export type BreakerRegistry = OriginBreakers;
 
-interface Entry {
-  breaker: CircuitBreaker<[() => Promise<WebhookResponse>], WebhookResponse>;
-  openedAt: number;
+export interface OriginBreakersOptions {
+  /** Thresholds (`KEFU_DELIVERY_BREAKER_*`). @defaultValue the registry's defaults, field by field */
+  settings?: Partial<BreakerSettings>;
+  /**
+   * Origins whose breaker is kept (`KEFU_DELIVERY_MAX_ORIGINS`); past it the least recently used
+   * origin's breaker is shut down and forgotten. @defaultValue 1000
+   */
+  maxOrigins?: number;
+  /** An origin not delivered to for this long is forgotten (see the registry's `idleMs`). @defaultValue 600000 */
+  idleMs?: number;
+  /** `kefu_breaker_state`: the origins report labelled `origin`; none when omitted. */
+  metric?: BreakerStateMetric;
+  onStateChange?: (origin: string, state: BreakerState) => void;
+  /** @defaultValue Date.now */
+  now?: () => number;
 }
 
 /**
- * One opossum breaker per receiver origin, in this process. Network errors, timeouts, 429 and 5xx
- * count against it; other answers are the receiver's decision and do not. While open, deliveries
- * to the origin are postponed to the reset time without using an attempt.
+ * One breaker per receiver origin. Network errors, timeouts, 429 and 5xx count against it (the
+ * response is still returned: the delivery records it); other answers are the receiver's decision
+ * and do not. While open, deliveries to the origin are postponed to about its probe time without
+ * using an attempt.
  */
-export function createBreakerRegistry({ resetMs, errorPercent, volumeThreshold }: BreakerOptions): BreakerRegistry {
-  const entries = new Map<string, Entry>();
-  const entryOf = (origin: string): Entry => {
-    let entry = entries.get(origin);
-    if (entry) return entry;
-    const breaker = new CircuitBreaker(
-      async (send: () => Promise<WebhookResponse>) => {
-        const response = await send();
-        if (countsAsFailure(response)) throw new CountedFailure(response);
-        return response;
-      },
-      {
-        timeout: false,
-        resetTimeout: resetMs,
-        errorThresholdPercentage: errorPercent,
-        volumeThreshold,
-        rollingCountTimeout: 10_000,
-        rollingCountBuckets: 10,
-        // Only the open/closed decision is used. With percentiles on, opossum keeps every latency
-        // of the 10 s window and, on each failure, concatenates and sorts them all to decide.
-        rollingPercentilesEnabled: false,
-      },
-    );
-    const created: Entry = { breaker, openedAt: 0 };
-    breaker.on("open", () => {
-      created.openedAt = Date.now();
-    });
-    entries.set(origin, created);
-    entry = created;
-    return entry;
-  };
-
+export function createOriginBreakers(options: OriginBreakersOptions = {}): OriginBreakers {
+  const { settings, maxOrigins, idleMs, metric, onStateChange, now } = options;
+  const breakers = createBreakerRegistry<string>({
+    ...(settings ? { settings } : {}),
+    ...(maxOrigins !== undefined ? { maxBreakers: maxOrigins } : {}),
+    ...(idleMs !== undefined ? { idleMs } : {}),
+    ...(metric ? { metric: { gauge: metric, labels: (origin: string) => ({ origin }) } } : {}),
+    ...(onStateChange ? { onStateChange } : {}),
+    ...(now ? { now } : {}),
+  });
   return {
     async run(origin, send) {
-      const entry = entryOf(origin);
       try {
-        return { kind: "sent", response: await entry.breaker.fire(send) };
+        return { kind: "sent", response: await breakers.fire(origin, send, { isFailure: countsAsFailure }) };
       } catch (error) {
-        if (error instanceof CountedFailure) return { kind: "sent", response: error.response };
-        if ((error as { code?: string }).code === "EOPENBREAKER") {
-          // Half-open lets one trial through; the others wait a little for its verdict.
-          const retryAtMs = entry.breaker.halfOpen ? Date.now() + Math.min(1000, resetMs) : Math.max(entry.openedAt + resetMs, Date.now() + 50);
-          return { kind: "open", retryAtMs };
-        }
+        if (isBreakerOpenError(error)) return { kind: "open", retryAtMs: error.retryAtMs };
         throw error;
       }
     },
-    state(origin) {
-      const entry = entries.get(origin);
-      return entry ? stateOf(entry) : "closed";
-    },
-    list: () => [...entries].map(([origin, entry]) => ({ origin, state: stateOf(entry) })),
-    close() {
-      for (const entry of entries.values()) entry.breaker.shutdown();
-      entries.clear();
-    },
+    state: (origin) => breakers.state(origin),
+    list: () => breakers.list().map(({ key, state }) => ({ origin: key, state })),
+    close: () => breakers.close(),
   };
-}
-
-function stateOf({ breaker }: Entry): BreakerState {
-  if (breaker.opened) return "open";
-  return breaker.halfOpen ? "half-open" : "closed";
 }
 
 function countsAsFailure(response: WebhookResponse): boolean {

@@ -9,7 +9,7 @@ import type { Validation } from "../http/validate.ts";
 import type { HubModule } from "../hub-module.ts";
 import type { BreakerStateMetric } from "../observability/breaker-state-metric.ts";
 import type { RedisFactory } from "../redis/redis-factory.ts";
-import { createBreakerRegistry } from "./breaker-registry.ts";
+import { createOriginBreakers } from "./breaker-registry.ts";
 import { createConversationOrder } from "./conversation-order.ts";
 import { DELIVERY_QUEUE, deliveryKeys, queuePrefix } from "./delivery-keys.ts";
 import type { DeliveryJobData } from "./delivery-job.ts";
@@ -84,14 +84,16 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
   const deliveries = createDeliveryStore({ redis: main, keys, retentionSeconds, deadLetterSeconds });
   const retry = createRetryPolicy({ schedule: config.deliveryRetrySchedule, retryAfterMaxMs: config.deliveryRetryAfterMaxSeconds * 1000 });
   const guard = createSsrfGuard({ allowCidrs: config.deliveryAllowCidrs });
-  const sender = createHttpSender({ guard, timeoutMs: config.deliveryTimeoutMs });
-  const breakers = createBreakerRegistry({
-    resetMs: config.deliveryBreakerResetMs,
-    errorPercent: config.deliveryBreakerErrorPercent,
-    volumeThreshold: config.deliveryBreakerVolumeThreshold,
+  const sender = createHttpSender({ guard, timeoutMs: config.deliveryTimeoutMs, maxOrigins: config.deliveryMaxOrigins });
+  const breakers = createOriginBreakers({
+    settings: {
+      resetTimeoutMs: config.deliveryBreakerResetMs,
+      errorThresholdPercentage: config.deliveryBreakerErrorPercent,
+      volumeThreshold: config.deliveryBreakerVolumeThreshold,
+    },
+    maxOrigins: config.deliveryMaxOrigins,
+    metric: breakerMetric,
   });
-  // The subscription view spells it "half-open" (unchanged API); the gauge's vocabulary is "halfOpen".
-  breakerMetric.addSource(() => breakers.list().map(({ origin, state }) => ({ origin, state: state === "half-open" ? "halfOpen" : state })));
   const fanOut = createFanOut({ queue, subscriptions: subscriptionCache, deliveries, keys, retry, addTimeoutMs: config.ingestTimeoutMs, ...(faults ? { faults } : {}) });
   const order = createConversationOrder({ redis: main, keys, deliveries, enqueue: (jobs) => fanOut.enqueue(jobs), graceMs: config.eventsHandoffGraceMs, logger, ...(faults ? { faults } : {}) });
   const failures = createFailureTracker({

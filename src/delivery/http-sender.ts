@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { LRUCache } from "lru-cache";
 import { Pool } from "undici";
 import { parseRetryAfter } from "./retry-policy.ts";
 import { SsrfError, type SsrfGuard } from "./ssrf-guard.ts";
@@ -34,6 +35,20 @@ export interface HttpSenderOptions {
   timeoutMs: number;
   /** Connections per origin. @defaultValue 64 */
   connectionsPerOrigin?: number;
+  /**
+   * Origins whose pool is kept (`KEFU_DELIVERY_MAX_ORIGINS`). Past it the least recently used pool
+   * is closed gracefully: its requests in flight finish, then its connections go; the next request
+   * to that origin opens a new pool. @defaultValue 1000
+   */
+  maxOrigins?: number;
+  /**
+   * A pool not used for this long is closed the same way, when the next new origin comes (its
+   * connections are gone after the 30 s keep-alive anyway; this drops the pool). 0 keeps pools
+   * until `maxOrigins` pushes them out. @defaultValue 600000
+   */
+  idleMs?: number;
+  /** Milliseconds, for idle ages; never 0 (lru-cache reads a start time of 0 as "no age"). @defaultValue Date.now */
+  now?: () => number;
 }
 
 const BODY_KEPT = 4096;
@@ -46,20 +61,41 @@ const BODY_DRAINED = 64 * 1024;
  * here, a name is checked by the guard's `lookup` at connect time, so a DNS answer cannot swap in
  * a private address after the check. Redirects are never followed (undici's default).
  */
-export function createHttpSender({ guard, timeoutMs, connectionsPerOrigin = 64 }: HttpSenderOptions): HttpSender {
-  const pools = new Map<string, Pool>();
+export function createHttpSender(options: HttpSenderOptions): HttpSender {
+  const { guard, timeoutMs, connectionsPerOrigin = 64, maxOrigins = 1000, idleMs = 600_000, now = Date.now } = options;
+  let closed = false;
+  const destroying: Promise<void>[] = [];
+  /** Pools pushed out while requests were in flight on them: closing, unless the sender closes first. */
+  const retiring = new Set<Pool>();
+  const pools = new LRUCache<string, Pool>({
+    max: maxOrigins,
+    ...(idleMs > 0 ? { ttl: idleMs, updateAgeOnGet: true, ttlResolution: 0, perf: { now } } : {}),
+    dispose: (pool) => {
+      if (closed) {
+        destroying.push(pool.destroy().catch(() => undefined));
+        return;
+      }
+      // close(), not destroy(): a delivery in flight to an evicted origin must still get its answer.
+      retiring.add(pool);
+      void pool
+        .close()
+        .catch(() => undefined)
+        .finally(() => retiring.delete(pool));
+    },
+  });
   const poolOf = (url: URL): Pool => {
-    let pool = pools.get(url.origin);
-    if (!pool) {
-      pool = new Pool(url.origin, {
-        connections: connectionsPerOrigin,
-        keepAliveTimeout: 30_000,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        connect: { lookup: guard.lookup, timeout: timeoutMs },
-      });
-      pools.set(url.origin, pool);
-    }
+    const found = pools.get(url.origin);
+    if (found) return found;
+    // Idle pools leave when a new origin arrives rather than on a timer of their own.
+    if (idleMs > 0) pools.purgeStale();
+    const pool = new Pool(url.origin, {
+      connections: connectionsPerOrigin,
+      keepAliveTimeout: 30_000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      connect: { lookup: guard.lookup, timeout: timeoutMs },
+    });
+    pools.set(url.origin, pool);
     return pool;
   };
 
@@ -69,6 +105,8 @@ export function createHttpSender({ guard, timeoutMs, connectionsPerOrigin = 64 }
     const host = url.hostname.replace(/^\[|\]$/g, "");
     const refusedLiteral = isIP(host) ? guard.refusal(host) : undefined;
     if (refusedLiteral) return { ok: false, durationMs: elapsed(), error: `refused: ${refusedLiteral}`, transportFailure: false, refused: true };
+    // A pool made now would never be closed.
+    if (closed) return { ok: false, durationMs: elapsed(), error: "the sender is closed", transportFailure: true };
     try {
       const response = await poolOf(url).request({
         path: url.pathname + url.search,
@@ -99,10 +137,15 @@ export function createHttpSender({ guard, timeoutMs, connectionsPerOrigin = 64 }
 
   return {
     send,
+    /** Destroys every pool, retiring ones too: the worker's grace period for deliveries is over by now. Idempotent. */
     async close() {
-      const closing = [...pools.values()].map((pool) => pool.destroy().catch(() => undefined));
-      pools.clear();
-      await Promise.all(closing);
+      if (!closed) {
+        closed = true;
+        pools.clear(); // disposes each, idle ones too, into `destroying`
+        for (const pool of retiring) destroying.push(pool.destroy().catch(() => undefined));
+        retiring.clear();
+      }
+      await Promise.all(destroying);
     },
   };
 }

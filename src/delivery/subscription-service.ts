@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { HubError } from "../http/errors.ts";
-import type { BreakerRegistry, BreakerState } from "./breaker-registry.ts";
+import type { BreakerState } from "../resilience/breaker-registry.ts";
+import type { OriginBreakers } from "./breaker-registry.ts";
 import type { DeliveryKeys } from "./delivery-keys.ts";
 import type { DeliveryStore } from "./delivery-store.ts";
 import type { FanOut } from "./fan-out.ts";
@@ -26,8 +27,14 @@ export type SubscriptionPatch = Partial<Omit<SubscriptionInput, "secret">> & { r
 /** The events feature's `emit` for the hub's own `kefu.*` events; `only` limits fan-out to one subscription. */
 export type EmitEvent = (event: { type: string; occurredAt: string; priority: "urgent" | "high" | "normal" | "low"; data: Record<string, unknown> }, only?: string) => Promise<{ id: string }>;
 
+/**
+ * A breaker's state as the subscription API has always spelled it (schemas/subscription.schema.json);
+ * the hub's own vocabulary, and `kefu_breaker_state`'s, is {@link BreakerState}.
+ */
+export type SubscriptionBreakerState = "closed" | "open" | "half-open";
+
 /** The API's view of a subscription: stored fields plus live state. */
-export type SubscriptionState = SubscriptionView & { breaker: BreakerState; failingSince?: string };
+export type SubscriptionState = SubscriptionView & { breaker: SubscriptionBreakerState; failingSince?: string };
 
 export interface SubscriptionService {
   create(input: SubscriptionInput): Promise<SubscriptionState & { secret: string }>;
@@ -49,7 +56,8 @@ export interface SubscriptionServiceOptions {
   deliveries: DeliveryStore;
   fanOut: FanOut;
   guard: SsrfGuard;
-  breakers: BreakerRegistry;
+  /** Read for the `breaker` field of the view only. */
+  breakers: Pick<OriginBreakers, "state">;
   emit: EmitEvent;
   secretOverlapMs: number;
 }
@@ -74,7 +82,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions): 
   };
   const withState = async (subscription: Subscription): Promise<SubscriptionState> => {
     const failingSince = await redis.get(keys.failingSince(subscription.id));
-    const state: SubscriptionState = { ...toView(subscription), breaker: breakers.state(new URL(subscription.url).origin) };
+    const state: SubscriptionState = { ...toView(subscription), breaker: apiSpelling(breakers.state(new URL(subscription.url).origin)) };
     if (failingSince) state.failingSince = failingSince;
     return state;
   };
@@ -180,6 +188,10 @@ function applyPatch(current: Subscription, patch: SubscriptionPatch): Subscripti
     if (patch.enabled) delete next.disabledReason;
   }
   return next;
+}
+
+function apiSpelling(state: BreakerState): SubscriptionBreakerState {
+  return state === "halfOpen" ? "half-open" : state;
 }
 
 /** Header names in lower case, so that `Webhook-Signature` cannot slip past the reserved names. */

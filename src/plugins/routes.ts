@@ -1,9 +1,8 @@
 import { Router } from "express";
 import type { Auth } from "../http/auth.ts";
 import type { Validation } from "../http/validate.ts";
+import type { BreakerState } from "../resilience/breaker-registry.ts";
 import type { PluginHost, PluginInfo } from "./plugin-host.ts";
-
-export type BreakerState = "closed" | "open" | "halfOpen";
 
 export interface PluginRoutesOptions {
   host: PluginHost;

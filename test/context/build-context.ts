@@ -3,15 +3,16 @@ import { PART_NAMES, type PartName } from "../../src/connectors/context-parts.ts
 import { createOrderContextService, type OrderContextService } from "../../src/connectors/order-context.ts";
 import { createPartFetcher } from "../../src/connectors/part-fetcher.ts";
 import { createHotContext } from "../../src/connectors/hot-context.ts";
+import { createPluginBreakers, type PluginBreakers } from "../../src/connectors/plugin-breakers.ts";
 import type { PluginCaller, PluginKind } from "../../src/plugins/plugin-caller.ts";
-import { createBreakerRegistry, type BreakerRegistry, type BreakerSettings } from "../../src/resilience/breaker-registry.ts";
+import type { BreakerSettings } from "../../src/resilience/breaker-registry.ts";
 import type { CacheTier } from "../../src/resilience/cache-tier.ts";
 import { createSingleFlight } from "../../src/resilience/single-flight.ts";
 import { createSwrCache, type SwrCache } from "../../src/resilience/swr-cache.ts";
 
 export interface ContextUnderTest {
   service: OrderContextService;
-  breakers: BreakerRegistry;
+  breakers: PluginBreakers;
   cache: SwrCache;
   close: () => void;
 }
@@ -29,7 +30,7 @@ export interface BuildOptions {
 /** The aggregator wired as the module wires it, with millisecond TTLs so that tests can watch them pass. */
 export function buildContext(caller: PluginCaller, options: BuildOptions = {}): ContextUnderTest {
   const { partTimeoutMs = 150, deadlineMs = 300, callTimeoutMs = 2000, ttlMs = 10_000, maxStaleMs = 10_000 } = options;
-  const breakers = createBreakerRegistry({
+  const breakers = createPluginBreakers({
     settings: { volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeoutMs: 60_000, rollingWindowMs: 10_000, ...options.breaker },
   });
   const cache = createSwrCache(options.tier ? { tier: options.tier } : {});

@@ -5,6 +5,9 @@ import { eventually } from "../helpers/test-hub.ts";
 import { buildContext } from "./build-context.ts";
 import { seededCaller } from "./in-process-caller.ts";
 
+/** The key of the payments method's breaker. */
+const PAYMENTS_METHOD = { plugin: "mem-payments", method: "getPayments" };
+
 test("fetches every part once, then serves them from the cache", async () => {
   const caller = seededCaller();
   const { service, close } = buildContext(caller);
@@ -148,19 +151,19 @@ test("a failing method is degraded, opens its breaker after the volume threshold
   try {
     const first = await service.getContext({ orderId: "SO-1" });
     assert.deepEqual(first.degraded, [{ part: "payments", reason: "plugin_error" }]);
-    assert.equal(breakers.state("mem-payments", "getPayments"), "closed", "one failure does not open it");
+    assert.equal(breakers.state(PAYMENTS_METHOD), "closed", "one failure does not open it");
     for (const id of ["SO-2", "SO-3", "SO-4"]) await service.getContext({ orderId: id });
-    assert.equal(breakers.state("mem-payments", "getPayments"), "open");
+    assert.equal(breakers.state(PAYMENTS_METHOD), "open");
     const callsWhenOpened = caller.calls.getPayments;
     const open = await service.getContext({ orderId: "SO-1" });
     assert.deepEqual(open.degraded, [{ part: "payments", reason: "circuit_open" }]);
     assert.equal(caller.calls.getPayments, callsWhenOpened, "no call while open");
     caller.set("payments", {});
-    await eventually(() => breakers.state("mem-payments", "getPayments") === "halfOpen", 2000, "half-open");
+    await eventually(() => breakers.state(PAYMENTS_METHOD) === "halfOpen", 2000, "half-open");
     const recovered = await service.getContext({ orderId: "SO-1" });
     assert.deepEqual(recovered.degraded, []);
     assert.equal(recovered.payments?.[0]?.id, "PAY-1");
-    assert.equal(breakers.state("mem-payments", "getPayments"), "closed");
+    assert.equal(breakers.state(PAYMENTS_METHOD), "closed");
   } finally {
     close();
   }
@@ -173,7 +176,7 @@ test("while a breaker is open, a stale entry is served without a call", async ()
     await service.getContext({ orderId: "SO-1" });
     caller.set("payments", { failWith: "plugin_error" });
     for (const id of ["SO-2", "SO-3", "SO-4"]) await service.getContext({ orderId: id });
-    assert.equal(breakers.state("mem-payments", "getPayments"), "open");
+    assert.equal(breakers.state(PAYMENTS_METHOD), "open");
     await eventually(async () => (await service.getContext({ orderId: "SO-1", parts: ["payments"] })).sources.payments?.cache === "stale", 2000, "stale");
     const calls = caller.calls.getPayments;
     const context = await service.getContext({ orderId: "SO-1" });

@@ -10,9 +10,14 @@ before(async () => {
   hub = await startDeliveryHub({
     deliveryBreakerVolumeThreshold: 3,
     deliveryBreakerErrorPercent: 50,
-    deliveryBreakerResetMs: 1500,
-    deliveryRetrySchedule: "50ms,50ms,50ms,50ms,50ms,50ms,50ms,50ms",
-    deliveryTimeoutMs: 3000,
+    // Long enough that the retries are all held (≈ 0.5 s after the open) well before the probe.
+    deliveryBreakerResetMs: 3000,
+    // A first retry comes ≥ 400 ms (500 ms − 20 % jitter) after its failure: long after the
+    // breaker has seen the failures of a batch answered at once.
+    deliveryRetrySchedule: "500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms",
+    // Far beyond the test: a hanging request ends only when the hub closes, never by a timeout
+    // that a slow machine could reach before the healthy endpoint's deliveries are done.
+    deliveryTimeoutMs: 60_000,
   });
 });
 after(async () => {
@@ -26,20 +31,37 @@ async function receiver(answer: Parameters<typeof startReceiver>[0]): Promise<Re
   return started;
 }
 
+async function counter(outcome: string): Promise<number> {
+  const metrics = await (await hub.request("/metrics", { scope: "none" })).text();
+  return Number(new RegExp(`^kefu_deliveries_total\\{outcome="${outcome}"\\} (\\d+)$`, "m").exec(metrics)?.[1] ?? 0);
+}
+
 test("an open breaker holds an endpoint's deliveries without using attempts, and one dead endpoint does not slow the others", async () => {
   let healthy = false;
-  const flaky = await receiver(() => (healthy ? { status: 204 } : { status: 503 }));
-  const hanging = await receiver(() => ({ status: 204, delayMs: 60_000 }));
+  const events = Array.from({ length: 10 }, () => ticketCreated());
+  // The first attempts are held until all of them have arrived, then answered at once: each was
+  // sent while the breaker was closed, and the breaker opens on their answers, before any retry.
+  let answerFirstAttempts!: () => void;
+  const firstAttempts = new Promise<void>((resolve) => (answerFirstAttempts = resolve));
+  const flaky = await receiver(async (_request, index) => {
+    if (index < events.length) {
+      if (index === events.length - 1) answerFirstAttempts();
+      await firstAttempts;
+    }
+    return healthy ? { status: 204 } : { status: 503 };
+  });
+  const hanging = await receiver(() => ({ status: 204, delayMs: 120_000 }));
   const fine = await receiver(() => ({ status: 204 }));
   const flakySub = await subscribe(hub, flaky.url, { events: ["ticket.created"] });
   await subscribe(hub, hanging.url, { events: ["ticket.created"] });
   await subscribe(hub, fine.url, { events: ["ticket.created"] });
 
-  const events = Array.from({ length: 10 }, () => ticketCreated());
-  const started = Date.now();
   for (const event of events) await postEvent(hub, event);
-  await eventually(() => fine.received.length === events.length, 2000, "the healthy endpoint's deliveries");
-  assert.ok(Date.now() - started < 2000, "the healthy endpoint waited for the others");
+  await eventually(() => fine.received.length === events.length, 10_000, "the healthy endpoint's deliveries");
+  // Not a wall-clock bound: every delivery to the hanging endpoint is still unanswered, so the
+  // healthy one got all of its deliveries without waiting for any of them to end.
+  assert.ok(hanging.received.length > 0);
+  assert.equal(hanging.pending(), hanging.received.length, "a request to the hanging endpoint ended before the healthy one was served");
 
   const state = await eventually(async () => {
     const response = await hub.request(`/v1/subscriptions/${flakySub.id}`);
@@ -49,9 +71,10 @@ test("an open breaker holds an endpoint's deliveries without using attempts, and
   assert.equal(state.breaker, "open");
   const metrics = await (await hub.request("/metrics", { scope: "none" })).text();
   assert.match(metrics, new RegExp(`kefu_breaker_state\\{plugin="",method="",origin="${flaky.url}"\\} 2`));
-  const attemptsWhileOpen = flaky.received.length;
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  assert.equal(flaky.received.length, attemptsWhileOpen, "no attempts while the breaker is open");
+  // The barrier: every one of the endpoint's deliveries has come back for its retry, found the
+  // breaker open and been postponed to the reset. Only the first attempts may have been sent.
+  await eventually(async () => (await counter("delayed_breaker")) >= events.length, 3000, "every retry to be held by the breaker");
+  assert.equal(flaky.received.length, events.length, "no attempts while the breaker is open");
 
   healthy = true;
   const deliveries = await eventually(async () => {
@@ -63,7 +86,7 @@ test("an open breaker holds an endpoint's deliveries without using attempts, and
       }),
     );
     return states.every((d) => d.status === "delivered") ? states : undefined;
-  }, 8000, "every held delivery delivered after the reset");
+  }, 10_000, "every held delivery delivered after the reset");
   const last = flaky.received.at(-1);
   if (last) verify(flakySub.secret, last);
   const delivery = deliveries[0] as { attempts: number };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { eventually, type TestHub } from "../helpers/test-hub.ts";
-import { postEvent, startDeliveryHub, subscribe, ticketCreated } from "./fixtures.ts";
+import { deliveriesOfEvent, finalDelivery, postEvent, queueDrained, startDeliveryHub, subscribe, ticketCreated } from "./fixtures.ts";
 import { startReceiver, verify, type Receiver } from "./receiver.ts";
 
 interface DeliveryJson {
@@ -10,6 +10,7 @@ interface DeliveryJson {
   attempts: number;
   subscriptionId: string;
   lastStatusCode?: number;
+  nextAttemptAt?: string;
   attemptLog?: { statusCode?: number; responseBody?: string; durationMs: number; at: string; error?: string }[];
 }
 
@@ -41,11 +42,10 @@ test("a receiver that fails twice then succeeds gets exactly 3 attempts, each lo
   const event = ticketCreated();
   await postEvent(hub, event);
   const id = `${String(event["id"])}.${sub.id}`;
-  const done = await eventually(async () => {
-    const d = await delivery(id);
-    return d.status === "delivered" ? d : undefined;
-  }, 5000, "delivered after retries");
-  await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may arrive
+  assert.equal((await finalDelivery(hub, id)).status, "delivered");
+  // Nothing more may arrive: no job is left that could send (a retry after the success would be one).
+  await queueDrained(hub);
+  const done = await delivery(id);
   assert.equal(r.received.length, 3);
   assert.equal(done.attempts, 3);
   assert.deepEqual(done.attemptLog?.map((a) => a.statusCode), [500, 500, 200]);
@@ -77,6 +77,7 @@ test("one that always fails ends as a dead letter; replay delivers once it recov
   const replay = await hub.request(`/v1/deliveries/${id}/replay`, { method: "POST" });
   assert.equal(replay.status, 202);
   await eventually(async () => (await delivery(id)).status === "delivered", 5000, "replayed delivery");
+  await queueDrained(hub);
   assert.equal(r.received.filter((req) => req.headers["webhook-id"] === event["id"]).length, 5);
   const after = await hub.request(`/v1/deliveries?subscription=${sub.id}`);
   assert.deepEqual(((await after.json()) as { items: unknown[] }).items, []);
@@ -111,12 +112,15 @@ test("410 Gone disables the subscription and emits kefu.subscription.disabled to
   const watcher = await receiver(() => ({ status: 204 }));
   const sub = await subscribe(hub, gone.url, { events: ["ticket.*"] });
   const watch = await subscribe(hub, watcher.url, { events: ["kefu.subscription.disabled"] });
-  await postEvent(hub, ticketCreated());
+  const event = ticketCreated();
+  await postEvent(hub, event);
   const notice = await eventually(() => watcher.received[0], 5000, "disabled notice");
   const body = verify(watch.secret, notice);
   assert.equal(body.type, "kefu.subscription.disabled");
   assert.equal(body.data["subscriptionId"], sub.id);
   assert.equal(body.data["reason"], "gone");
+  assert.equal((await finalDelivery(hub, `${String(event["id"])}.${sub.id}`)).status, "failed");
+  await queueDrained(hub);
   assert.equal(gone.received.length, 1, "410 is not retried");
   const state = await hub.request(`/v1/subscriptions/${sub.id}`);
   assert.equal(state.status, 200);
@@ -124,12 +128,47 @@ test("410 Gone disables the subscription and emits kefu.subscription.disabled to
   assert.equal(json.enabled, false);
   assert.equal(json.disabledReason, "gone");
 
-  // A disabled subscription gets no new deliveries; re-enabled, it does.
-  await postEvent(hub, ticketCreated());
+});
+
+test("a disabled subscription gets no new deliveries; re-enabled, it does", async () => {
+  const gone = await receiver(() => ({ status: 410 }));
+  const other = await receiver(() => ({ status: 204 }));
+  const sub = await subscribe(hub, gone.url, { events: ["ticket.*"] });
+  // The barrier: an always-enabled subscription to the same events, on another receiver.
+  const barrier = await subscribe(hub, other.url, { events: ["ticket.*"] });
+  const watch = await subscribe(hub, other.url + "/watch", { events: ["kefu.subscription.disabled"] });
+  const first = ticketCreated();
+  await postEvent(hub, first);
+  await eventually(() => other.received.find((r) => r.path === "/watch"), 5000, "the disabled notice");
+  assert.equal(verify(watch.secret, other.received.find((r) => r.path === "/watch")!).data["subscriptionId"], sub.id);
+  // The disable is stored, and announced to every process's subscription cache, before the notice
+  // is emitted (failure-tracker.ts), so the event below is fanned out with the subscription disabled.
+
+  const whileDisabled = ticketCreated();
+  await postEvent(hub, whileDisabled);
+  const whileDisabledId = String(whileDisabled["id"]);
+  assert.equal((await finalDelivery(hub, `${whileDisabledId}.${barrier.id}`)).status, "delivered");
+  // The barrier's delivery is listed, so the event's whole fan-out is: the disabled one is not in it.
+  // (The earlier tests' subscriptions to "*" are in it too.)
+  const fannedOut = (await deliveriesOfEvent(hub, whileDisabledId)).map((d) => d.subscriptionId);
+  assert.ok(fannedOut.includes(barrier.id));
+  assert.ok(!fannedOut.includes(sub.id), "no delivery for the disabled subscription");
+  await queueDrained(hub);
+  assert.deepEqual(
+    gone.received.map((r) => r.headers["webhook-id"]),
+    [first["id"]],
+    "only the event from before the disable was sent",
+  );
+
   const patch = await hub.request(`/v1/subscriptions/${sub.id}`, { method: "PATCH", json: { enabled: true } });
   assert.equal(patch.status, 200);
-  assert.equal(((await patch.json()) as { disabledReason?: string }).disabledReason, undefined);
-  assert.equal(gone.received.length, 1);
+  const patched = (await patch.json()) as { enabled: boolean; disabledReason?: string };
+  assert.deepEqual([patched.enabled, patched.disabledReason], [true, undefined]);
+  // Re-enabled (announced before the PATCH answers): the next event reaches it again.
+  const afterEnabled = ticketCreated();
+  await postEvent(hub, afterEnabled);
+  await eventually(() => gone.received.some((r) => r.headers["webhook-id"] === afterEnabled["id"]), 5000, "a delivery after re-enabling");
+  assert.equal((await finalDelivery(hub, `${String(afterEnabled["id"])}.${sub.id}`)).status, "failed", "410 again, a dead letter again");
 });
 
 test("a redirect is not followed and counts as a failure", async () => {
@@ -149,11 +188,27 @@ test("a redirect is not followed and counts as a failure", async () => {
 });
 
 test("429 with Retry-After waits that long before the next attempt", async () => {
-  const r = await receiver((_req, index) => (index === 0 ? { status: 429, headers: { "retry-after": "1" } } : { status: 204 }));
-  await subscribe(hub, r.url);
-  await postEvent(hub, ticketCreated());
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const r = await receiver(async (_req, index) => {
+    if (index === 0) return { status: 429, headers: { "retry-after": "1" } };
+    await held;
+    return { status: 204 };
+  });
+  const sub = await subscribe(hub, r.url);
+  const event = ticketCreated();
+  await postEvent(hub, event);
+  const id = `${String(event["id"])}.${sub.id}`;
+  // The second attempt is held at the receiver, so the record still shows the plan made after the 429.
   await eventually(() => r.received.length === 2, 5000, "second attempt");
-  const [first, second] = r.received;
-  assert.ok(first && second);
-  assert.ok(second.at - first.at >= 950, `second attempt after ${second.at - first.at} ms, expected ≥ 1 s`);
+  const planned = await delivery(id);
+  release();
+  assert.equal(planned.status, "retrying");
+  const answeredAt = Date.parse(planned.attemptLog?.[0]?.at ?? "");
+  const plannedAt = Date.parse(planned.nextAttemptAt ?? "");
+  assert.ok(plannedAt - answeredAt >= 1000, `next attempt planned ${plannedAt - answeredAt} ms after the 429, expected ≥ 1 s (the schedule says 50 ms)`);
+  // One clock, and a lower bound only: a slow machine makes the attempt later, never earlier.
+  const second = r.received[1];
+  assert.ok(second && second.at >= plannedAt, `the second attempt came ${plannedAt - (second?.at ?? 0)} ms before its time`);
+  assert.equal((await finalDelivery(hub, id)).status, "delivered");
 });

@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { eventually, type TestHub } from "../helpers/test-hub.ts";
 import { expectProblem } from "../helpers/problem.ts";
-import { postEvent, startDeliveryHub, subscribe, ticketCreated } from "./fixtures.ts";
+import { deliveriesOfEvent, finalDelivery, postEvent, queueDrained, startDeliveryHub, subscribe, ticketCreated } from "./fixtures.ts";
 import { startReceiver, verify, type Receiver } from "./receiver.ts";
 
 let hub: TestHub;
@@ -122,7 +122,14 @@ test("test sends a kefu.ping to that subscription only", async () => {
   }) as { type: string; data: { subscriptionId: string } };
   assert.equal(body.type, "kefu.ping");
   assert.equal(body.data.subscriptionId, target.id);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal((await finalDelivery(hub, `${eventId}.${target.id}`)).status, "delivered");
+  // The ping's whole fan-out is the target, although the other subscription takes every type;
+  // with the queue drained, nothing else can still bring it.
+  assert.deepEqual(
+    (await deliveriesOfEvent(hub, eventId)).map((d) => d.subscriptionId),
+    [target.id],
+  );
+  await queueDrained(hub);
   assert.equal(receiver.received.filter((r) => r.headers["webhook-id"] === eventId).length, 1);
 
   const deliveries = await hub.request(`/v1/subscriptions/${target.id}/deliveries`);

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import { Redis } from "ioredis";
 import { createRedisCacheTier } from "../../src/resilience/redis-cache-tier.ts";
@@ -40,16 +39,19 @@ test("null survives the trip; a missing or foreign value is a miss", async () =>
 
 test("two hub instances share entries and invalidations through Redis", async () => {
   const policy = { ttlMs: 10_000, maxStaleMs: 10_000 };
-  const a = createSwrCache({ tier: createRedisCacheTier({ redis, keyPrefix: prefix }) });
+  // One clock the test moves for both instances: the age read back is exact.
+  let now = 1_000_000;
+  const clock = (): number => now;
+  const a = createSwrCache({ tier: createRedisCacheTier({ redis, keyPrefix: prefix }), now: clock });
   const other = new Redis(TEST_REDIS_URL);
   try {
-    const b = createSwrCache({ tier: createRedisCacheTier({ redis: other, keyPrefix: prefix }) });
+    const b = createSwrCache({ tier: createRedisCacheTier({ redis: other, keyPrefix: prefix }), now: clock });
     await a.set("customer:c1", { name: "Li Lei" }, policy);
-    await sleep(10);
+    now += 10;
     const found = await b.get<{ name: string }>("customer:c1", policy);
     assert.deepEqual(found?.value, { name: "Li Lei" });
     assert.equal(found?.state, "fresh");
-    assert.ok((found?.ageMs ?? 0) >= 5);
+    assert.equal(found?.ageMs, 10, "the age stored with the entry survives the trip through Redis");
     await a.invalidate(["customer:c1"]);
     assert.equal(await redis.exists(`${prefix}customer:c1`), 0);
   } finally {
@@ -62,13 +64,15 @@ test("an unreachable Redis degrades the cache to in-process only", async () => {
   const down = new Redis({ port: 1, host: "127.0.0.1", lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
   down.on("error", () => undefined);
   const errors: string[] = [];
+  let now = 1_000_000;
   const cache = createSwrCache({
     tier: createRedisCacheTier({ redis: down, keyPrefix: prefix }),
     onTierError: (_error, operation) => errors.push(operation),
+    now: () => now,
   });
   const policy = { ttlMs: 10, maxStaleMs: 10_000 };
   assert.equal(await cache.set("k", 1, policy), true);
-  await sleep(20);
+  now += 20; // stale in process, so get asks the tier, which fails
   assert.equal((await cache.get("k", policy))?.value, 1);
   assert.deepEqual(errors, ["set", "get"]);
   down.disconnect();

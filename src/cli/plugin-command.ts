@@ -22,7 +22,7 @@ export async function runPluginCommand(argv: readonly string[], env: Readonly<Re
         return 2;
       }
       const folder = scaffoldPlugin({ name, kind: values.kind as PluginKind, dir: values.dir ?? env["KEFU_PLUGINS_DIR"] ?? "plugins", hubRoot });
-      out.write(`created ${folder}: plugin.json, index.ts, cases.json\nnext: edit index.ts and cases.json, then run  kefu-hub plugin test ${folder}\n`);
+      out.write(`created ${folder}: plugin.json, index.ts, cases.json\nnext: edit index.ts and cases.json, then run  npx kefu-hub plugin test ${folder}\n`);
       return 0;
     }
     if (sub === "test") {

@@ -63,7 +63,7 @@ declare const kefu: Kefu<{ baseUrl: string }>;
 /**
  * Called by kefu-hub with { ${field} }. Answer the record in kefu-hub's shape
  * (schemas/plugins/${kind}.schema.json), null when it does not exist, or throw when the
- * business system fails. Run \`kefu-hub plugin test <this folder>\` after each change.
+ * business system fails. Run \`npx kefu-hub plugin test <this folder>\` after each change.
  */
 export async function ${method}({ ${field} }: ${type}): Promise<${RESULT_TYPE[kind]} | null> {
   const headers: Record<string, string> = { accept: "application/json" };

@@ -93,8 +93,8 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
     if (ids.length === 0) return [];
     const pipeline = redis.pipeline();
     for (const id of ids) pipeline.hgetall(keys.delivery(id));
-    const results = (await pipeline.exec()) ?? [];
-    return results.flatMap(([, value]) => {
+    const results = await execPipeline(pipeline);
+    return results.flatMap((value) => {
       const hash = value as Record<string, string> | null;
       return hash?.["id"] ? [fromHash(hash)] : [];
     });
@@ -137,7 +137,7 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
       pipeline.hset(key, { status: "failed", updatedAt: at, lastError: reason, nextAttemptAt: "", failedAt: at, event: JSON.stringify(event) });
       pipeline.expire(key, deadLetterSeconds).expire(keys.attempts(delivery.id), deadLetterSeconds);
       queueDeadLetterIndexes(pipeline, delivery, Date.parse(at));
-      await pipeline.exec();
+      await execPipeline(pipeline);
     },
     async markSkipped(deliveryId, reason) {
       await redis.hset(keys.delivery(deliveryId), { status: "skipped", updatedAt: new Date().toISOString(), lastError: reason, nextAttemptAt: "" });
@@ -146,13 +146,14 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
       const hash = await redis.hgetall(keys.delivery(deliveryId));
       if (hash["status"] !== "failed" || !hash["event"] || !hash["subscriptionId"]) return undefined;
       const subscriptionId = hash["subscriptionId"];
-      await redis
-        .pipeline()
-        .hset(keys.delivery(deliveryId), { status: "pending", updatedAt: new Date().toISOString(), failedAt: "" })
-        .hincrby(keys.delivery(deliveryId), "replays", 1)
-        .zrem(keys.dead, deliveryId)
-        .zrem(keys.subscriptionDead(subscriptionId), deliveryId)
-        .exec();
+      await execPipeline(
+        redis
+          .pipeline()
+          .hset(keys.delivery(deliveryId), { status: "pending", updatedAt: new Date().toISOString(), failedAt: "" })
+          .hincrby(keys.delivery(deliveryId), "replays", 1)
+          .zrem(keys.dead, deliveryId)
+          .zrem(keys.subscriptionDead(subscriptionId), deliveryId),
+      );
       return { event: JSON.parse(hash["event"]) as HubEvent, subscriptionId };
     },
     async get(deliveryId) {

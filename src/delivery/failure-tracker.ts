@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { execPipeline } from "../redis/exec-pipeline.ts";
 import type { DeliveryKeys } from "./delivery-keys.ts";
 import type { Subscription } from "./subscription.ts";
 import type { SubscriptionStore } from "./subscription-store.ts";
@@ -54,8 +55,8 @@ export function createFailureTracker(options: FailureTrackerOptions): FailureTra
     async failed(subscriptionId) {
       clearedAt.set(subscriptionId, 0);
       const failedAt = new Date(now()).toISOString();
-      const [, since] = ((await redis.pipeline().set(keys.failingSince(subscriptionId), failedAt, "NX").get(keys.failingSince(subscriptionId)).exec()) ?? []) as [unknown, [Error | null, string | null]];
-      const failingSince = since[1] ?? failedAt;
+      const [, since] = (await execPipeline(redis.pipeline().set(keys.failingSince(subscriptionId), failedAt, "NX").get(keys.failingSince(subscriptionId)))) as [unknown, string | null];
+      const failingSince = since ?? failedAt;
       if (now() - Date.parse(failingSince) >= disableAfterMs) await disable(subscriptionId, "failing", failingSince);
     },
     disable,

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { execPipeline } from "../redis/exec-pipeline.ts";
 import type { DeliveryKeys } from "./delivery-keys.ts";
 
 /**
@@ -8,7 +9,7 @@ import type { DeliveryKeys } from "./delivery-keys.ts";
 export async function rateLimitDelay(redis: Redis, keys: DeliveryKeys, subscriptionId: string, perSecond: number, now = Date.now()): Promise<number | undefined> {
   const second = Math.floor(now / 1000);
   const key = keys.rate(subscriptionId, second);
-  const [[, count] = [null, 0]] = ((await redis.pipeline().incr(key).expire(key, 2).exec()) ?? []) as [Error | null, number][];
+  const [count = 0] = (await execPipeline(redis.pipeline().incr(key).expire(key, 2))) as [number, number];
   if (count <= perSecond) return undefined;
   // Spread the overflow over the next second rather than waking it all at its first millisecond.
   return (second + 1) * 1000 + Math.floor(Math.random() * 200);

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { execPipeline } from "../redis/exec-pipeline.ts";
 import type { HubEvent } from "../events/hub-event.ts";
 
 /** The last routed events, kept in Redis for `simulate` ("what would this change have done today?"). */
@@ -14,7 +15,7 @@ export function createRecentEvents(redis: Redis, prefix: string, keep: number): 
   return {
     async record(event) {
       const { routing: _routing, ...plain } = event;
-      await redis.multi().lpush(key, JSON.stringify(plain)).ltrim(key, 0, keep - 1).exec();
+      await execPipeline(redis.multi().lpush(key, JSON.stringify(plain)).ltrim(key, 0, keep - 1));
     },
     async list(limit) {
       const lines = await redis.lrange(key, 0, Math.min(limit, keep) - 1);

@@ -57,3 +57,15 @@ test("plugin new refuses a bad kind or name with exit 2", async () => {
   assert.equal(badName.code, 2);
   assert.match(badName.stderr, /not a valid plugin name/);
 });
+
+test("the hint plugin new prints is a command that runs as printed, from the project folder", async () => {
+  const created = await kefuHub("plugin", "new", "hint-orders", "--kind", "orders", "--dir", "hint-plugins");
+  assert.equal(created.code, 0, created.stderr);
+  const hint = /then run\s+(.+)$/m.exec(created.stdout)?.[1] ?? "";
+  assert.ok(hint.startsWith("npx kefu-hub plugin test "), `hint: ${hint}`);
+  const ran = await new Promise<{ code: number; stdout: string }>((done) => {
+    execFile("sh", ["-c", hint], { cwd: ROOT }, (error, stdout) => done({ code: error ? Number(error.code ?? 1) : 0, stdout }));
+  });
+  assert.equal(ran.code, 0, ran.stdout);
+  assert.match(ran.stdout, /3 passed, 0 failed/);
+});

@@ -14,6 +14,8 @@ export interface Auth {
   require(scope: Scope): RequestHandler;
   /** The principal of an `Authorization` header value, or undefined. Constant time in the key. */
   authenticate(header: string | undefined): Principal | undefined;
+  /** The principal of a configured key by its fingerprint: a browser session stays valid only while its key is. */
+  principalOf(keyId: string): Principal | undefined;
 }
 
 interface KnownKey {
@@ -41,6 +43,7 @@ export function createAuth(apiKeys: readonly ApiKeyConfig[]): Auth {
 
   return {
     authenticate,
+    principalOf: (keyId) => known.find((candidate) => candidate.principal.keyId === keyId)?.principal,
     require(scope) {
       return (req, _res, next) => {
         const principal = authenticate(req.headers.authorization);

@@ -7,6 +7,7 @@ import { errorHandler } from "./error-handler.ts";
 import { jsonBody } from "./json-body.ts";
 import { mountRouter } from "./mount-router.ts";
 import type { OpenApiDocument } from "./openapi-document.ts";
+import { pathEncodingCheck } from "./path-encoding.ts";
 import { installRequestLogger, requestContext } from "./request-context.ts";
 import { listRoutes, routeFallback, type RouteEntry } from "./route-table.ts";
 
@@ -16,8 +17,12 @@ export interface HttpAppOptions {
   openapi: OpenApiDocument;
   /** Largest JSON body, e.g. `1mb`. */
   bodyLimit: string;
+  /** Paths whose routes read the raw body themselves (see json-body.ts). @defaultValue [] */
+  rawBodyPrefixes?: readonly string[];
   /** Feature routers; each declares full paths (see route-table.ts). */
   routers: readonly Router[];
+  /** Paths that also take `application/x-www-form-urlencoded` bodies (HTML forms). @defaultValue none */
+  formPaths?: readonly string[];
   readiness: () => Promise<ReadinessReport>;
   isDraining: () => boolean;
 }
@@ -30,15 +35,17 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.set("query parser", "simple");
   installRequestLogger(app.request, options.logger);
 
+  let routes: RouteEntry[] | undefined;
+  const knownRoutes = (): RouteEntry[] => (routes ??= listRoutes(app));
   app.use(requestContext({ logger: options.logger, httpDuration: options.metrics.httpDuration, isDraining: options.isDraining }));
-  app.use(jsonBody(options.bodyLimit));
+  app.use(pathEncodingCheck(knownRoutes));
+  app.use(jsonBody({ limit: options.bodyLimit, formPaths: new Set(options.formPaths ?? []), ...(options.rawBodyPrefixes ? { rawPathPrefixes: options.rawBodyPrefixes } : {}) }));
   mountRouter(app, healthRoutes({ readiness: options.readiness, metrics: options.metrics.registry }));
   for (const router of options.routers) mountRouter(app, router);
   // Last: its static-file middleware is entered by every request that reaches it.
   app.use(docsRoutes(options.openapi));
 
-  let routes: RouteEntry[] | undefined;
-  app.use(routeFallback(() => (routes ??= listRoutes(app))));
+  app.use(routeFallback(knownRoutes));
   app.use(errorHandler());
   return app;
 }

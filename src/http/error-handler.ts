@@ -1,12 +1,14 @@
 import type { ErrorRequestHandler } from "express";
 import { isRedisUnavailable } from "../redis/redis-unavailable.ts";
 import { isHubError, type ErrorCode } from "./errors.ts";
+import { malformedParameter } from "./path-encoding.ts";
 import { buildProblem, sendProblem } from "./problem.ts";
 
 /** body-parser's error types and what the caller did wrong. */
 const BODY_PARSER_ERRORS: Readonly<Record<string, { code: ErrorCode; detail: string }>> = {
   "entity.parse.failed": { code: "malformed_json", detail: "the body could not be parsed as JSON" },
   "entity.too.large": { code: "payload_too_large", detail: "the body is larger than the configured limit" },
+  "parameters.too.many": { code: "payload_too_large", detail: "the form has more fields than the hub reads" },
   "encoding.unsupported": { code: "unsupported_media_type", detail: "the content encoding is not supported" },
   "charset.unsupported": { code: "unsupported_media_type", detail: "the charset is not supported; send UTF-8" },
   "request.aborted": { code: "malformed_json", detail: "the request body was cut short" },
@@ -15,12 +17,14 @@ const BODY_PARSER_ERRORS: Readonly<Record<string, { code: ErrorCode; detail: str
 
 /** Every error becomes RFC 9457 problem+json; a 5xx never shows its cause (it goes to the log). */
 export function errorHandler(): ErrorRequestHandler {
-  return (error: unknown, req, res, next) => {
+  return (thrown: unknown, req, res, next) => {
     if (res.headersSent) {
-      next(error);
+      next(thrown);
       return;
     }
     const base = { instance: req.originalUrl, requestId: req.id };
+    // Express's own parameter decoding, for a route pathEncodingCheck did not see.
+    const error = isUriError(thrown) ? malformedParameter(undefined) : thrown;
     if (isHubError(error)) {
       if (error.status >= 500) req.log.error({ err: error, cause: error.cause }, error.message);
       const problem = buildProblem(error.code, error.message, {
@@ -47,4 +51,8 @@ export function errorHandler(): ErrorRequestHandler {
     req.log.error({ err: error }, "unhandled error");
     sendProblem(res, buildProblem("internal", `something went wrong; quote request id ${req.id} when reporting it`, base));
   };
+}
+
+function isUriError(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "URIError" && (error as { status?: unknown }).status === 400;
 }

@@ -1,25 +1,76 @@
 import express, { type RequestHandler } from "express";
 import { HubError } from "./errors.ts";
+import { tooDeep } from "./json-depth.ts";
 
 const JSON_TYPES = ["application/json", "application/*+json"];
+const FORM_TYPE = "application/x-www-form-urlencoded";
 
 /**
  * Parses a JSON body; 415 for a body that is not JSON (express.json() alone would skip it
  * silently and the caller would get a confusing "body required"). Requests without a body — most
  * of them — pass straight through, without entering the parser.
  */
-export function jsonBody(limit: string): RequestHandler {
+export interface JsonBodyOptions {
+  /** Largest body, e.g. `1mb`. */
+  limit: string;
+  /**
+   * How deep arrays and objects may nest (the body itself is level 1). A deeper body is 400
+   * before anything walks it recursively (JSON.stringify overflows the stack at ~10k). @defaultValue 64
+   */
+  maxDepth?: number;
+  /** Paths starting with one of these keep their body unread, for a route that reads the raw bytes (inbound webhooks). @defaultValue [] */
+  rawPathPrefixes?: readonly string[];
+  /**
+   * Paths (exact) that also take an HTML form (`application/x-www-form-urlencoded`), parsed into
+   * flat string fields: the browser sign-in works without JavaScript. @defaultValue none
+   */
+  formPaths?: ReadonlySet<string>;
+}
+
+export function jsonBody({ limit, maxDepth = 64, rawPathPrefixes = [], formPaths = new Set() }: JsonBodyOptions): RequestHandler {
   const parse = express.json({ limit, type: JSON_TYPES });
+  // Forms carry a key and a token or two: a small limit and few fields, flat (no qs nesting).
+  const parseForm = express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 20, type: FORM_TYPE });
   return (req, res, next) => {
     const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
-    if (!hasBody) {
+    if (!hasBody || rawPathPrefixes.some((prefix) => req.path.startsWith(prefix))) {
       next();
+      return;
+    }
+    if (formPaths.has(req.path) && req.is(FORM_TYPE)) {
+      parseForm(req, res, next);
       return;
     }
     if (!req.is(JSON_TYPES)) {
       const sent = req.headers["content-type"] ?? "no content type";
       throw new HubError("unsupported_media_type", `send the body as application/json, not ${sent}`);
     }
-    parse(req, res, next);
+    parse(req, res, (error?: unknown) => {
+      if (error !== undefined) {
+        next(isDecompressionError(error, req.headers["content-encoding"]) ? malformedContentEncoding(req.headers["content-encoding"] ?? "") : error);
+        return;
+      }
+      const pointer = tooDeep(req.body, maxDepth);
+      if (pointer === undefined) {
+        next();
+        return;
+      }
+      const message = `nests deeper than ${maxDepth} levels of arrays and objects`;
+      next(new HubError("validation_failed", `the body is invalid: ${pointer || "/"} ${message}`, { errors: [{ pointer, message }] }));
+    });
   };
+}
+
+/**
+ * body-parser passes zlib's own error (status 400, no `type`) when a gzip, deflate, br or zstd body
+ * does not decompress; the error handler would see an unknown error and answer 500.
+ */
+function isDecompressionError(error: unknown, contentEncoding: string | undefined): boolean {
+  if (typeof error !== "object" || error === null || contentEncoding === undefined || contentEncoding.toLowerCase() === "identity") return false;
+  return (error as { type?: unknown }).type === undefined && typeof (error as { errno?: unknown }).errno === "number";
+}
+
+function malformedContentEncoding(contentEncoding: string): HubError {
+  const name = contentEncoding.slice(0, 40);
+  return new HubError("malformed_content_encoding", `the body is not valid ${name} data (Content-Encoding: ${name}); send it compressed as declared, or without Content-Encoding`);
 }

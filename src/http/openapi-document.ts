@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { SCHEMA_BASE_URI, type SchemaRegistry } from "../schemas/schema-registry.ts";
+import { addProblemExamples } from "./problem-examples.ts";
 
 export type OpenApiDocument = Record<string, unknown> & {
   paths: Record<string, Record<string, unknown>>;
@@ -78,6 +79,7 @@ export function bundleOpenApi({ rootFile, schemasDir, schemas }: BundleOptions):
     }
   }
   bundled.components.schemas = { ...bundled.components.schemas, ...included };
+  addProblemExamples(bundled);
   return bundled;
 }
 

@@ -18,6 +18,15 @@ export interface RequestContextOptions {
  * {@link installRequestLogger}), since most requests only need the access-log line.
  */
 export function requestContext({ logger, httpDuration, isDraining }: RequestContextOptions): RequestHandler {
+  // The histogram's child per method, route and status, looked up once: observe({…}) hashes the
+  // labels on every call. Bounded: routes are patterns, methods and statuses few.
+  const children = new Map<string, { observe(value: number): void }>();
+  const observe = (method: string, route: string, status: number, seconds: number): void => {
+    const key = `${method} ${status} ${route}`;
+    let child = children.get(key);
+    if (!child) children.set(key, (child = httpDuration.labels({ method, route, status })));
+    child.observe(seconds);
+  };
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     const incoming = req.headers["x-request-id"];
@@ -28,7 +37,7 @@ export function requestContext({ logger, httpDuration, isDraining }: RequestCont
     res.once("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeLabel(req.baseUrl, req.route as { path?: unknown } | undefined);
-      httpDuration.observe({ method: req.method, route, status: res.statusCode }, seconds);
+      observe(req.method, route, res.statusCode, seconds);
       logger.info(
         { reqId: id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
         "request",

@@ -7,9 +7,10 @@ import { Writable } from "node:stream";
 import { test } from "node:test";
 import { Redis } from "ioredis";
 import { pino } from "pino";
+import { checkAppendOnly } from "../../src/redis/check-append-only.ts";
 import { checkEvictionPolicy } from "../../src/redis/check-eviction-policy.ts";
 import { answersRedis, RedisUnavailableError, resolveRedis } from "../../src/redis/resolve-redis.ts";
-import { freePort } from "../helpers/hub-process.ts";
+import { freePort, startHubProcess } from "../helpers/hub-process.ts";
 import { eventually } from "../helpers/test-hub.ts";
 
 function capturingLogger(): { logger: pino.Logger; lines: () => { level: number; msg: string }[] } {
@@ -80,4 +81,51 @@ test("noeviction passes quietly", async () => {
   assert.equal(await checkEvictionPolicy(client, logger), "noeviction");
   client.disconnect();
   assert.deepEqual(lines(), []);
+});
+
+async function withRedisServer(args: string[], use: (client: Redis) => Promise<void>): Promise<void> {
+  const port = await freePort();
+  const server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", mkdtempSync(join(tmpdir(), "kefu-aof-")), ...args], { stdio: "ignore" });
+  try {
+    await eventually(() => answersRedis("127.0.0.1", port), 5000, "redis-server");
+    const client = new Redis(`redis://127.0.0.1:${port}`);
+    try {
+      await use(client);
+    } finally {
+      client.disconnect();
+    }
+  } finally {
+    server.kill("SIGKILL");
+  }
+}
+
+test("a Redis without AOF is warned about, naming appendonly", async () => {
+  await withRedisServer(["--appendonly", "no"], async (client) => {
+    const { logger, lines } = capturingLogger();
+    assert.equal(await checkAppendOnly(client, logger), "no");
+    const warning = lines().find((l) => l.level === 40);
+    assert.match(warning?.msg ?? "", /without AOF \(appendonly no\)/);
+    assert.match(warning?.msg ?? "", /Set `appendonly yes`/);
+  });
+});
+
+test("a Redis with AOF passes quietly", async () => {
+  await withRedisServer(["--appendonly", "yes"], async (client) => {
+    const { logger, lines } = capturingLogger();
+    assert.equal(await checkAppendOnly(client, logger), "yes");
+    assert.deepEqual(lines(), []);
+  });
+});
+
+test("kefu-hub start warns when its Redis runs without AOF", { timeout: 30_000 }, async () => {
+  await withRedisServer(["--appendonly", "no"], async (client) => {
+    const { port } = client.options;
+    const hub = await startHubProcess({ REDIS_URL: `redis://127.0.0.1:${port}`, KEFU_REDIS_PREFIX: `test-aof-${port}` });
+    try {
+      assert.match(hub.output(), /Redis runs without AOF \(appendonly no\)/);
+    } finally {
+      hub.child.kill("SIGTERM");
+      await hub.exited;
+    }
+  });
 });

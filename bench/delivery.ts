@@ -33,6 +33,7 @@ const DESCRIPTIONS: Record<CaseName, string> = {
   hub: "kefu-hub start, in-process workers (ingest → outbox → fan-out → BullMQ → signed POST, delivery log)",
   "hub+worker": "API-only kefu-hub start + one kefu-hub worker (CPU: both processes)",
   "hub-ordered": `kefu-hub start, subscription with ordering "conversation", ${KNOBS.sessions} sessionIds; throughput only`,
+  "hub-shaped": "kefu-hub start, subscription with a filter (two conditions, every event passes) and a 5-path mask (redact, hash, drop)",
 };
 
 // Everything a case started, so that Ctrl-C or a failure still stops it and deletes its keys.

@@ -5,7 +5,7 @@
  * point is reached deterministically rather than by chance timing.
  */
 export const FAULT_POINTS = [
-  /** The event record and its hand-off mark are stored; delivery has not been told. */
+  /** The event record, its hand-off mark and its planned delivery records are stored; no job is queued. */
   "event.stored",
   /** Delivery records (and ordering lists) are written; their jobs are not queued yet. */
   "delivery.recorded",
@@ -15,6 +15,14 @@ export const FAULT_POINTS = [
   "attempt.sent",
   /** An ordered delivery finished and its key moved on; the next one's job is not queued yet. */
   "order.advanced",
+  /** Behaviour events are folded into their sessions (durably); their source has not acknowledged them. */
+  "behavior.applied",
+  /** An inbound delivery is verified; nothing of it is stored yet (the provider gets no 2xx and retries). */
+  "inbound.verified",
+  /** An inbound delivery is stored (and answered 2xx); its transform has not run. */
+  "inbound.stored",
+  /** An inbound delivery's events are ingested; the delivery is not yet marked processed. */
+  "inbound.transformed",
 ] as const;
 
 export type FaultPoint = (typeof FAULT_POINTS)[number];

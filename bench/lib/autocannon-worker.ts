@@ -1,6 +1,10 @@
 import autocannon from "autocannon";
 import type { LoadOptions, LoadResult } from "./load.ts";
 
+function randomPathOf({ prefix, count, suffix = "" }: NonNullable<LoadOptions["randomPath"]>): (request: autocannon.Request) => autocannon.Request {
+  return (request) => ({ ...request, path: `${prefix}${Math.floor(Math.random() * count)}${suffix}` });
+}
+
 const options = JSON.parse(process.argv[2] ?? "{}") as LoadOptions;
 const result = await autocannon({
   url: options.url,
@@ -9,6 +13,7 @@ const result = await autocannon({
   ...(options.body !== undefined ? { body: options.body } : {}),
   connections: options.connections ?? 50,
   duration: options.durationSeconds ?? 5,
+  ...(options.randomPath !== undefined ? { requests: [{ setupRequest: randomPathOf(options.randomPath) }] } : {}),
 });
 const report: LoadResult = {
   requestsPerSecond: result.requests.average,

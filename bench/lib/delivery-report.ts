@@ -76,7 +76,13 @@ export function printRatios(outcomes: Outcomes): void {
           { label: `throughput ${name}/glue`, unit: "×", of: (h, g) => ratio(h.throughput.eventsPerSecond, g?.throughput.eventsPerSecond) },
           { label: `throughput ${name}/hub`, unit: "×", of: (h, _g, r) => ratio(h.throughput.eventsPerSecond, measured(outcomes.get("hub")?.[r])?.throughput.eventsPerSecond) },
         ]
-      : targetsFor(name);
+      : name === "hub-shaped"
+        ? [
+            { label: `throughput ${name}/hub`, unit: "×", of: (h, _g, r) => ratio(h.throughput.eventsPerSecond, measured(outcomes.get("hub")?.[r])?.throughput.eventsPerSecond), meets: (v) => v >= 0.9, target: "≥ 0.9×" },
+            { label: `CPU µs/event ${name}/hub`, unit: "×", of: (h, _g, r) => ratio(h.throughput.cpu.tested, measured(outcomes.get("hub")?.[r])?.throughput.cpu.tested) },
+            { label: `p99 ${name}/hub`, unit: "×", of: (h, _g, r) => ratio(h.latency?.p99, measured(outcomes.get("hub")?.[r])?.latency?.p99) },
+          ]
+        : targetsFor(name);
     for (const target of targets) {
       const values = pairs.map(({ hub, glue: g }, r) => (hub ? (target.of(hub, g, r) ?? NaN) : NaN));
       const spread = spreadOf(values);

@@ -9,6 +9,11 @@ export interface LoadOptions {
   connections?: number;
   /** @defaultValue 5 */
   durationSeconds?: number;
+  /**
+   * Each request's path is `${prefix}${i}${suffix}`, `i` uniform in [0, count): a random key per
+   * request instead of `url`'s path. @defaultValue none (always `url`)
+   */
+  randomPath?: { prefix: string; count: number; suffix?: string };
 }
 
 export interface LoadResult {

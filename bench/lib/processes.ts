@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../src/net/free-port.ts";
+import { buildDist, DIST } from "../../scripts/build-dist.ts";
 import { hubNodeArgs } from "./hub-node-args.ts";
 import { deleteKeysAt } from "../../test/helpers/delete-keys.ts";
 
@@ -31,13 +32,29 @@ export interface BenchHub {
   stop(): Promise<void>;
 }
 
+export interface StartHubOptions {
+  /** Redis key prefix; pass one to write keys for the hub before it starts. @defaultValue `bench-<random>` */
+  prefix?: string;
+  /** How long to wait for `/readyz` (loading many sessions takes a while). @defaultValue 20000 */
+  readyTimeoutMs?: number;
+  /**
+   * Run dist/kefu-hub.js, built first from the sources (what `npm start` and the image run), instead
+   * of src/cli/main.ts. BENCH_HUB_FROM_SOURCE=1 turns it off. @defaultValue false
+   */
+  bundled?: boolean;
+}
+
+let built: Promise<void> | undefined;
+
 /**
  * Starts `kefu-hub start` as a child process (its logs discarded, as a log shipper would take
  * them) under a Redis key prefix of its own.
  */
-export async function startHub(env: Record<string, string>, port: number): Promise<BenchHub> {
-  const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+export async function startHub(env: Record<string, string>, port: number, options: StartHubOptions = {}): Promise<BenchHub> {
+  const { prefix = `bench-${randomUUID().slice(0, 8)}`, readyTimeoutMs = 20_000 } = options;
+  const bundled = options.bundled === true && process.env["BENCH_HUB_FROM_SOURCE"] !== "1";
+  if (bundled) await (built ??= buildDist());
+  const cli = bundled ? `${DIST}/kefu-hub.js` : fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
   const child = spawn(process.execPath, [...hubNodeArgs(), cli, "start"], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", KEFU_LOG_FORMAT: "json", KEFU_REDIS_PREFIX: prefix, ...env },
     stdio: ["ignore", "ignore", "inherit"],
@@ -49,7 +66,7 @@ export async function startHub(env: Record<string, string>, port: number): Promi
       await deleteKeysAt(process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379", prefix);
     },
   };
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return hub;

@@ -16,8 +16,12 @@ export const JOB_PRIORITY: Record<EventPriority, number> = { urgent: 1, high: 2,
 
 export const BACKOFF_TYPE = "webhook";
 
-/** The webhook body: `{type, timestamp, data}`, with the routing decision as `data.routing` when there is one. */
-export function webhookBody(event: HubEvent): string {
+/** The webhook payload: `{type, timestamp, data}`, with the routing decision as `data.routing` when there is one. */
+export function webhookPayload(event: HubEvent): Record<string, unknown> {
   const data = event.routing ? { ...event.data, routing: event.routing } : event.data;
-  return JSON.stringify({ type: event.type, timestamp: event.occurredAt, data });
+  return { type: event.type, timestamp: event.occurredAt, data };
+}
+
+export function webhookBody(event: HubEvent): string {
+  return JSON.stringify(webhookPayload(event));
 }

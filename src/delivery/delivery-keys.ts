@@ -17,6 +17,8 @@ export interface DeliveryKeys {
   subscriptionDead(subscriptionId: string): string;
   /** Sorted set of all dead-letter delivery ids by failure time (ms). */
   dead: string;
+  /** Sorted set of every delivery id by creation time (ms), trimmed to the records' retention. */
+  deliveries: string;
   /**
    * Hash: one delivery's state. Hash tag `{eventId}`, shared with its attempt log and its event's
    * delivery index, so that one script may write any of them on Redis Cluster.
@@ -48,6 +50,7 @@ export function deliveryKeys(prefix: string): DeliveryKeys {
     subscriptionDeliveries: (id) => `${prefix}:sub:${id}:dlv`,
     subscriptionDead: (id) => `${prefix}:sub:${id}:dead`,
     dead: `${prefix}:dead`,
+    deliveries: `${prefix}:dlvs`,
     delivery: (id) => `${prefix}:dlv:${taggedDeliveryId(id)}`,
     attempts: (id) => `${prefix}:dlv:${taggedDeliveryId(id)}:att`,
     rate: (id, second) => `${prefix}:sub:${id}:rate:${second}`,

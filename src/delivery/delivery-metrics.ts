@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 export interface DeliveryMetrics {
-  deliveries: Counter<"outcome">;
-  latency: Histogram;
+  deliveries: Counter<"outcome" | "priority">;
+  latency: Histogram<"priority">;
   queueJobs: Gauge<"state" | "priority">;
 }
 
@@ -21,13 +21,14 @@ export function createDeliveryMetrics(registry: Registry, sampleQueue: () => Pro
   return {
     deliveries: new Counter({
       name: "kefu_deliveries_total",
-      help: "Delivery attempts by outcome: delivered, retry, dead_letter, delayed_breaker, delayed_rate_limit, skipped",
-      labelNames: ["outcome"] as const,
+      help: "Delivery attempts by outcome (delivered, retry, dead_letter, delayed_breaker, delayed_rate_limit, skipped) and the event's priority",
+      labelNames: ["outcome", "priority"] as const,
       registers: [registry],
     }),
     latency: new Histogram({
       name: "kefu_delivery_latency_seconds",
-      help: "From an event's acceptance (202) to its receiver's 2xx",
+      help: "From an event's acceptance (202) to its receiver's 2xx, by the event's priority",
+      labelNames: ["priority"] as const,
       buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600, 36000],
       registers: [registry],
     }),

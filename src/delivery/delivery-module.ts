@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { HubConfig } from "../config/config.ts";
 import type { FaultHook } from "../fault-points.ts";
-import type { HandOff } from "../events/hub-event.ts";
+import type { HandOff, PlanHandOff } from "../events/hub-event.ts";
 import type { Auth } from "../http/auth.ts";
 import type { Validation } from "../http/validate.ts";
 import type { HubModule } from "../hub-module.ts";
@@ -20,15 +20,22 @@ import { closeWorker, startDeliveryWorker } from "./delivery-worker.ts";
 import { createFailureTracker } from "./failure-tracker.ts";
 import { createFanOut } from "./fan-out.ts";
 import { createHttpSender } from "./http-sender.ts";
+import { createOutboundPayloads, type OutboundTransforms } from "./outbound-payload.ts";
+import { createFilterCheck } from "./subscription-filters.ts";
 import { sampleQueue } from "./queue-sample.ts";
 import { createRetryPolicy } from "./retry-policy.ts";
 import { cursorOf, deliveryRoutes } from "./routes.ts";
 import { createSigner } from "./signer.ts";
 import { createSsrfGuard } from "./ssrf-guard.ts";
-import { createSubscriptionCache } from "./subscription-cache.ts";
+import { createSubscriptionCache, type SubscriptionCache } from "./subscription-cache.ts";
 import { createSubscriptionService, type EmitEvent, type SubscriptionService } from "./subscription-service.ts";
 import { createSubscriptionStore } from "./subscription-store.ts";
 import { withTimeout } from "./with-timeout.ts";
+
+/** Allowances for /godmode's map (not counted): an undici Pool, one of its sockets, an origin breaker. */
+const POOL_BYTES = 4096;
+const SOCKET_BYTES = 32 * 1024;
+const BREAKER_BYTES = 4096;
 
 export interface DeliveryModuleOptions {
   config: HubConfig;
@@ -41,13 +48,19 @@ export interface DeliveryModuleOptions {
   validation: Validation;
   /** The events feature's `emit`, for `kefu.subscription.disabled` and `kefu.ping`. */
   emit: EmitEvent;
+  /** The plugin host, for subscriptions with `transform: {plugin}`. */
+  transforms?: OutboundTransforms;
   faults?: FaultHook;
 }
 
 export interface DeliveryModule extends HubModule {
   /** The port the events feature hands accepted events to. */
   deliver: HandOff;
+  /** The port the events feature plans a new event's hand-off with, before storing it. */
+  plan: PlanHandOff;
   subscriptions: SubscriptionService;
+  /** The BullMQ queues this module runs (one, `delivery`, with a priority per job), for the admin's queue board. */
+  queues: readonly Queue[];
   /** A page of an event's deliveries, for `GET /v1/events/{id}`. */
   deliveriesOf(eventId: string, limit: number, cursor?: string): Promise<{ items: readonly unknown[]; nextCursor?: string }>;
 }
@@ -58,7 +71,7 @@ export interface DeliveryModule extends HubModule {
  * queue; idempotent.
  */
 export async function createDeliveryModule(options: DeliveryModuleOptions): Promise<DeliveryModule> {
-  const { config, logger, redis, registry, breakerMetric, auth, validation, emit, faults } = options;
+  const { config, logger, redis, registry, breakerMetric, auth, validation, emit, transforms, faults } = options;
   const keys = deliveryKeys(config.redisPrefix);
   // Auto-pipelining: the many small commands of concurrent deliveries leave in one write per tick.
   // Bounded waits: during a Redis outage subscription writes answer 503 instead of hanging.
@@ -68,8 +81,12 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
   const retentionSeconds = config.eventsDedupeSeconds;
   const deadLetterSeconds = Math.ceil(config.deliveryDeadLetterDays * 86_400);
 
+  // The adds of concurrent events leave in one socket write per tick (auto-pipelining), on a
+  // connection of their own: the worker's stays plain (auto-pipelining it did not pay, see
+  // docs/benchmarks.md). No command timeout: adds are bounded by `addTimeoutMs` instead.
+  const addConnection = redis.create("delivery-add", { enableAutoPipelining: true, maxRetriesPerRequest: null });
   const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
-    connection: queueConnection,
+    connection: addConnection,
     prefix: queuePrefix(config.redisPrefix),
     defaultJobOptions: {
       // Kept a while: recovery queues a delivery again when its record is not final yet, and a job
@@ -79,9 +96,11 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
     },
   });
   const metrics = createDeliveryMetrics(registry, () => sampleQueue(queue));
-  const subscriptionStore = createSubscriptionStore(main, keys, keys.subscriptionChanges);
-  const subscriptionCache = createSubscriptionCache({ store: subscriptionStore, subscriber: redis.create("subscription-changes"), channel: keys.subscriptionChanges, logger });
-  const deliveries = createDeliveryStore({ redis: main, keys, retentionSeconds, deadLetterSeconds });
+  // The cache is told of this process's own writes at once, not only over pub/sub.
+  const cached: { cache?: SubscriptionCache } = {};
+  const subscriptionStore = createSubscriptionStore(main, keys, keys.subscriptionChanges, { onWrite: () => cached.cache?.invalidate() });
+  const subscriptionCache = cached.cache = createSubscriptionCache({ store: subscriptionStore, subscriber: redis.create("subscription-changes"), channel: keys.subscriptionChanges, logger });
+  const deliveries = createDeliveryStore({ redis: main, keys, retentionSeconds, deadLetterSeconds, ...(config.deliveryWorkers ? { completion: queueConnection } : {}) });
   const retry = createRetryPolicy({ schedule: config.deliveryRetrySchedule, retryAfterMaxMs: config.deliveryRetryAfterMaxSeconds * 1000 });
   const guard = createSsrfGuard({ allowCidrs: config.deliveryAllowCidrs });
   const sender = createHttpSender({ guard, timeoutMs: config.deliveryTimeoutMs, maxOrigins: config.deliveryMaxOrigins });
@@ -94,7 +113,8 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
     maxOrigins: config.deliveryMaxOrigins,
     metric: breakerMetric,
   });
-  const fanOut = createFanOut({ queue, subscriptions: subscriptionCache, deliveries, keys, retry, addTimeoutMs: config.ingestTimeoutMs, ...(faults ? { faults } : {}) });
+  const passes = createFilterCheck((subscription, message) => logger.error({ subscriptionId: subscription.id, problems: message }, "a subscription's stored filter no longer compiles; it matches no event until it is saved again"));
+  const fanOut = createFanOut({ queue, subscriptions: subscriptionCache, deliveries, keys, retry, passes, addTimeoutMs: config.ingestTimeoutMs, ...(faults ? { faults } : {}) });
   const order = createConversationOrder({ redis: main, keys, deliveries, enqueue: (jobs) => fanOut.enqueue(jobs), graceMs: config.eventsHandoffGraceMs, logger, ...(faults ? { faults } : {}) });
   const failures = createFailureTracker({
     redis: main,
@@ -118,9 +138,10 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
     breakers,
     emit,
     secretOverlapMs: config.deliverySecretOverlapHours * 3_600_000,
+    ...(transforms ? { transforms } : {}),
   });
   const processor = createDeliveryProcessor({
-    redis: main, keys, subscriptions: subscriptionCache, deliveries, sender, signer: createSigner(), breakers, retry, failures, metrics, order, logger, ...(faults ? { faults } : {}),
+    redis: main, keys, subscriptions: subscriptionCache, deliveries, sender, signer: createSigner(), breakers, retry, failures, metrics, payloads: createOutboundPayloads(transforms), order, logger, ...(faults ? { faults } : {}),
   });
 
   let worker: Worker<DeliveryJobData> | undefined;
@@ -156,7 +177,18 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
     name: "delivery",
     router: deliveryRoutes({ auth, validation, subscriptions, deliveries }),
     deliver: (events, handOffOptions) => fanOut.run(events, handOffOptions),
+    plan: (accepted) => fanOut.plan(accepted),
     subscriptions,
+    queues: [queue],
+    memoryReport() {
+      const { origins, connections } = sender.pools();
+      const originBreakers = breakers.list().length;
+      return [
+        // Allowances: an undici Pool and its sockets' buffers, an opossum breaker's rolling window.
+        { store: "receiver pools", entries: origins, bytes: origins * POOL_BYTES + connections * SOCKET_BYTES, estimated: true },
+        { store: "receiver breakers", entries: originBreakers, bytes: originBreakers * BREAKER_BYTES, estimated: true },
+      ];
+    },
     deliveriesOf: (eventId, limit, cursor) => deliveries.pageOf(keys.eventDeliveries(eventId), limit, cursorOf(cursor)),
     close,
   };

@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import { LRUCache } from "lru-cache";
 import { Pool } from "undici";
 import { parseRetryAfter } from "./retry-policy.ts";
-import { SsrfError, type SsrfGuard } from "./ssrf-guard.ts";
+import { allowCidrsHint, SsrfError, type SsrfGuard } from "./ssrf-guard.ts";
 
 export interface WebhookRequest {
   url: URL;
@@ -27,6 +27,8 @@ export interface WebhookResponse {
 
 export interface HttpSender {
   send(request: WebhookRequest): Promise<WebhookResponse>;
+  /** Receiver origins with a pool, and their open connections. */
+  pools(): { origins: number; connections: number };
   close(): Promise<void>;
 }
 
@@ -104,7 +106,7 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
     const elapsed = (): number => Math.round((performance.now() - started) * 100) / 100;
     const host = url.hostname.replace(/^\[|\]$/g, "");
     const refusedLiteral = isIP(host) ? guard.refusal(host) : undefined;
-    if (refusedLiteral) return { ok: false, durationMs: elapsed(), error: `refused: ${refusedLiteral}`, transportFailure: false, refused: true };
+    if (refusedLiteral) return { ok: false, durationMs: elapsed(), error: `refused: ${refusedLiteral}; ${allowCidrsHint(host)}`, transportFailure: false, refused: true };
     // A pool made now would never be closed.
     if (closed) return { ok: false, durationMs: elapsed(), error: "the sender is closed", transportFailure: true };
     try {
@@ -136,6 +138,11 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
   };
 
   return {
+    pools() {
+      let connections = 0;
+      for (const pool of pools.values()) connections += pool.stats.connected;
+      return { origins: pools.size, connections };
+    },
     send,
     /** Destroys every pool, retiring ones too: the worker's grace period for deliveries is over by now. Idempotent. */
     async close() {

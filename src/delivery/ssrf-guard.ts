@@ -22,6 +22,16 @@ export class SsrfError extends Error {
   readonly code = "ESSRF";
 }
 
+/**
+ * What to set to reach a refused address on purpose (a receiver on this machine or network), named
+ * in every refusal so that whoever meets one knows the switch.
+ */
+export function allowCidrsHint(address: string): string {
+  const bare = unmapIpv4(address.replace(/^\[|\]$/g, "").toLowerCase());
+  const cidr = isIP(bare) === 6 ? `${bare}/128` : bare.startsWith("127.") ? "127.0.0.0/8" : `${bare}/32`;
+  return `to deliver there deliberately, add its range to KEFU_DELIVERY_ALLOW_CIDRS (e.g. KEFU_DELIVERY_ALLOW_CIDRS=${cidr})`;
+}
+
 export interface SsrfGuard {
   /** Why the address may not be reached, or undefined when it may. */
   refusal(address: string): string | undefined;
@@ -57,7 +67,9 @@ export function createSsrfGuard({ allowCidrs, resolve = resolveAll }: SsrfGuardO
       (addresses) => {
         const usable = addresses.filter((entry) => refusal(entry.address) === undefined);
         if (usable.length === 0) {
-          const error = new SsrfError(`refusing to connect to ${hostname}: ${addresses.map((a) => a.address).join(", ") || "no address"} is not allowed`);
+          const first = addresses[0]?.address;
+          const hint = first === undefined ? "" : `; ${allowCidrsHint(first)}`;
+          const error = new SsrfError(`refusing to connect to ${hostname}: ${addresses.map((a) => a.address).join(", ") || "no address"} is not allowed${hint}`);
           callback(error, "", 0);
           return;
         }
@@ -80,7 +92,7 @@ export function createSsrfGuard({ allowCidrs, resolve = resolveAll }: SsrfGuardO
     if (addresses.length === 0) throw new SsrfError(`${host} does not resolve`);
     for (const address of addresses) {
       const why = refusal(address);
-      if (why) throw new SsrfError(`refusing ${url.origin}: ${why}`);
+      if (why) throw new SsrfError(`refusing ${url.origin}: ${why}; ${allowCidrsHint(address)}`);
     }
   };
 

@@ -35,15 +35,15 @@ export async function runWorker({ env }: WorkerProcessOptions): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, isTty: process.stdout.isTTY === true });
   const redis = createRedisFactory(config.redisUrl, logger);
-  const hub = await createHub({ config, logger, schemas, redis, paths });
-  logger.info({ concurrency: config.deliveryConcurrency, prefix: config.redisPrefix }, "kefu-hub worker: delivering");
-
+  // Workers start delivering while the rest of the hub is still being composed: a signal in that
+  // window waits for the hub and then closes it, rather than killing an active delivery.
+  const starting = createHub({ config, logger, schemas, redis, paths });
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "worker stopping: finishing active deliveries");
-    hub.close().then(
+    starting.then((hub) => hub.close()).then(
       () => {
         logger.info("worker stopped");
         logger.flush();
@@ -57,4 +57,6 @@ export async function runWorker({ env }: WorkerProcessOptions): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  await starting;
+  logger.info({ concurrency: config.deliveryConcurrency, prefix: config.redisPrefix }, "kefu-hub worker: delivering");
 }

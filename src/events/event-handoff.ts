@@ -3,7 +3,7 @@ import type { FaultHook } from "../fault-points.ts";
 import { createDeferredBatch } from "../redis/deferred-batch.ts";
 import { startPeriodicTask, type PeriodicTask } from "../resilience/periodic-task.ts";
 import type { EventStore } from "./event-store.ts";
-import type { AcceptedEvent, HandOff } from "./hub-event.ts";
+import type { AcceptedEvent, HandOff, PlannedHandOff } from "./hub-event.ts";
 
 export interface EventHandOffOptions {
   store: EventStore;
@@ -20,8 +20,11 @@ export interface EventHandOffOptions {
 }
 
 export interface EventHandOff {
-  /** Hands a newly stored event to delivery; its mark is cleared soon after, in a batch. */
-  handOff(accepted: AcceptedEvent): Promise<void>;
+  /**
+   * Hands a newly stored event to delivery (through its plan, when delivery planned one before the
+   * event was stored); its mark is cleared soon after, in a batch.
+   */
+  handOff(accepted: AcceptedEvent, planned?: PlannedHandOff): Promise<void>;
   /** Starts handing over what a dead process left marked: at once, then every half grace period. */
   start(): void;
   /** Stops recovery and sends the cleared marks still waiting. Idempotent. */
@@ -30,7 +33,8 @@ export interface EventHandOff {
 
 /**
  * The step between the event store and delivery. An event is stored with a hand-off mark (one
- * round trip, src/events/lua/accept-event.lua); delivery then writes its records and jobs; the
+ * round trip, src/events/lua/accept-event.lua, which also writes the delivery records delivery
+ * planned); delivery then queues its jobs (writing its records first when it planned none); the
  * mark is cleared afterwards, batched, since a mark left behind costs only a redundant, idempotent
  * hand-off. Whatever a crash leaves marked is handed over again by any process once it is older
  * than the grace period.
@@ -57,9 +61,9 @@ export function createEventHandOff({ store, deliver, graceMs, logger, faults, fl
   };
 
   return {
-    async handOff(accepted) {
+    async handOff(accepted, planned) {
       await faults?.("event.stored");
-      await deliver([accepted]);
+      await (planned ? planned.handOff() : deliver([accepted]));
       await faults?.("delivery.queued");
       cleared.add([accepted.event.id]);
     },

@@ -1,15 +1,20 @@
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import { defineLuaCommand } from "../redis/lua-command.ts";
+import { execPipeline } from "../redis/exec-pipeline.ts";
 import type { EventKeys } from "./event-keys.ts";
-import type { AcceptedEvent } from "./hub-event.ts";
+import type { AcceptedEvent, CompanionRecords } from "./hub-event.ts";
+
+export type AcceptOutcome = "stored" | "duplicate" | "conflict";
 
 export interface EventStore {
   /**
    * Stores the event and marks it as not yet handed to delivery, in one round trip. When an event
    * with its id is already stored it writes nothing and answers `duplicate` (same body hash) or
-   * `conflict` (another body).
+   * `conflict` (another body). `records` are written with a new event, in the same round trip.
    */
-  accept(accepted: AcceptedEvent): Promise<"stored" | "duplicate" | "conflict">;
+  accept(accepted: AcceptedEvent, records?: CompanionRecords): Promise<AcceptOutcome>;
+  /** As `accept`, for several events in one round trip (stored in order), sent at once; one outcome per event. */
+  acceptMany(items: readonly { accepted: AcceptedEvent; records?: CompanionRecords | undefined }[]): Promise<AcceptOutcome[]>;
   get(id: string): Promise<AcceptedEvent | undefined>;
   /** The records of events still marked for hand-off that were accepted before `beforeMs`, oldest first. */
   pendingHandOffs(beforeMs: number, limit: number): Promise<{ ids: string[]; events: AcceptedEvent[] }>;
@@ -17,20 +22,46 @@ export interface EventStore {
   handedOff(ids: readonly string[]): Promise<void>;
 }
 
+interface AcceptPipeline {
+  kefuAcceptEvent(...args: (string | number)[]): ChainableCommander;
+}
+
 interface AcceptCommand {
-  kefuAcceptEvent(recordKey: string, handoffKey: string, json: string, ttlSeconds: number, acceptedAtMs: number, eventId: string, bodyHash: string): Promise<number>;
+  /** The number of keys first: it varies with the companion records. */
+  kefuAcceptEvent(...args: (string | number)[]): Promise<number[]>;
 }
 
 export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: number): EventStore {
-  defineLuaCommand(redis, "kefuAcceptEvent", new URL("./lua/accept-event.lua", import.meta.url), 2);
+  defineLuaCommand(redis, "kefuAcceptEvent", new URL("./lua/accept-event.lua", import.meta.url));
   const commands = redis as unknown as AcceptCommand;
+  const acceptMany = async (items: readonly { accepted: AcceptedEvent; records?: CompanionRecords | undefined }[], now: boolean): Promise<AcceptOutcome[]> => {
+    if (items.length === 0) return [];
+    const keyArgs: string[] = [keys.handoff];
+    const args: (string | number)[] = [dedupeSeconds, items.length];
+    for (const { accepted, records } of items) {
+      const id = accepted.event.id;
+      keyArgs.push(keys.event(id));
+      args.push(JSON.stringify(accepted), accepted.acceptedAt, id, accepted.bodyHash ?? "");
+      companionArguments(records, keyArgs, args);
+    }
+    // One event (POST /v1/events) is auto-pipelined with the others of its turn; a batch was
+    // collected by its caller already and is written at once, on a pipeline of its own
+    // (auto-pipelining would hold a call made from the caller's setImmediate for another turn).
+    const answers = now
+      ? ((await execPipeline((redis.pipeline() as unknown as AcceptPipeline).kefuAcceptEvent(keyArgs.length, ...keyArgs, ...args)))[0] as number[])
+      : await commands.kefuAcceptEvent(keyArgs.length, ...keyArgs, ...args);
+    return items.map((_, index) => {
+      const answer = answers[index];
+      return answer === 1 ? "stored" : answer === 0 ? "duplicate" : "conflict";
+    });
+  };
   const parse = (raw: unknown): AcceptedEvent | undefined => (typeof raw === "string" ? (JSON.parse(raw) as AcceptedEvent) : undefined);
   return {
-    async accept(accepted) {
-      const json = JSON.stringify(accepted);
-      const answer = await commands.kefuAcceptEvent(keys.event(accepted.event.id), keys.handoff, json, dedupeSeconds, accepted.acceptedAt, accepted.event.id, accepted.bodyHash ?? "");
-      return answer === 1 ? "stored" : answer === 0 ? "duplicate" : "conflict";
+    async accept(accepted, records) {
+      const [outcome] = await acceptMany([{ accepted, records }], false);
+      return outcome ?? "conflict";
     },
+    acceptMany: (items) => acceptMany(items, true),
     async get(id) {
       return parse(await redis.get(keys.event(id)));
     },
@@ -46,4 +77,19 @@ export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: n
       await redis.zrem(keys.handoff, ...ids);
     },
   };
+}
+
+/** One event's companion records as the script takes them (see lua/accept-event.lua): counts, then their keys and arguments. */
+function companionArguments(records: CompanionRecords | undefined, keys: string[], args: (string | number)[]): void {
+  const hashes = records?.hashes ?? [];
+  const indexes = records?.indexes ?? [];
+  args.push(hashes.length, indexes.length);
+  for (const { key, fields, ttlSeconds } of hashes) {
+    keys.push(key);
+    args.push(ttlSeconds, fields.length / 2, ...fields);
+  }
+  for (const { key, score, member, trimBelow, ttlSeconds } of indexes) {
+    keys.push(key);
+    args.push(score, member, trimBelow === undefined ? "" : `(${trimBelow}`, ttlSeconds ?? "");
+  }
 }

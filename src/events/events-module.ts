@@ -10,7 +10,7 @@ import type { SchemaRegistry } from "../schemas/schema-registry.ts";
 import { createEventHandOff } from "./event-handoff.ts";
 import { eventKeys } from "./event-keys.ts";
 import { createEventStore } from "./event-store.ts";
-import type { EventEnricher, EventObserver, HandOff } from "./hub-event.ts";
+import type { EventEnricher, EventObserver, HandOff, PlanHandOff } from "./hub-event.ts";
 import { createIngestService, type IngestService } from "./ingest-service.ts";
 import { eventRoutes, type DeliveriesOfEvent } from "./routes.ts";
 
@@ -26,8 +26,10 @@ export interface EventsModuleOptions {
   enrichers: readonly EventEnricher[];
   /** Told of every newly accepted event once it is stored (order context adds one). */
   observers: readonly EventObserver[];
-  /** Delivery's fan-out. */
+  /** Delivery's fan-out (also hand-off recovery's). */
   deliver: HandOff;
+  /** Delivery's plan of a new event, whose records the accept script writes (see {@link PlanHandOff}). */
+  plan?: PlanHandOff;
   /** Delivery's page of an event's deliveries, for `GET /v1/events/{id}`. */
   deliveriesOf: DeliveriesOfEvent;
   faults?: FaultHook;
@@ -43,7 +45,7 @@ export interface EventsModule extends HubModule {
  * delivery workers run: an API-only hub leaves that to the workers).
  */
 export function createEventsModule(options: EventsModuleOptions): EventsModule {
-  const { config, logger, schemas, redis, registry, auth, validation, enrichers, observers, deliver, deliveriesOf, faults } = options;
+  const { config, logger, schemas, redis, registry, auth, validation, enrichers, observers, deliver, plan, deliveriesOf, faults } = options;
   // Auto-pipelining: the commands of concurrent requests leave in one socket write per tick.
   // A bounded wait: during a Redis outage ingest answers 503 instead of holding the post.
   const connection = redis.create("events", { enableAutoPipelining: true, commandTimeout: config.ingestTimeoutMs });
@@ -55,7 +57,7 @@ export function createEventsModule(options: EventsModuleOptions): EventsModule {
     labelNames: ["type"] as const,
     registers: [registry],
   });
-  const ingest = createIngestService({ store, handOff, schemas, enrichers, observers, ingested, logger, handOffWaitMs: config.ingestTimeoutMs });
+  const ingest = createIngestService({ store, handOff, ...(plan ? { plan } : {}), schemas, enrichers, observers, ingested, logger, handOffWaitMs: config.ingestTimeoutMs });
   if (config.deliveryWorkers) handOff.start();
   return {
     name: "events",

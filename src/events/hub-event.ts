@@ -54,3 +54,26 @@ export interface AcceptedEvent {
  * `recovering: true`.
  */
 export type HandOff = (events: readonly AcceptedEvent[], options?: { recovering?: boolean }) => Promise<unknown>;
+
+/**
+ * Records another feature creates together with a new event, in the accept script's round trip
+ * (src/events/lua/accept-event.lua), so that they exist exactly when the event does. Nothing is
+ * written for a duplicate.
+ */
+export interface CompanionRecords {
+  /** Hashes written unless they already exist (the first field decides), each with an expiry. */
+  hashes: readonly { key: string; fields: readonly (string | number)[]; ttlSeconds: number }[];
+  /** Sorted-set entries; `trimBelow` removes entries scored below it, `ttlSeconds` sets the set's expiry. */
+  indexes: readonly { key: string; score: number; member: string; trimBelow?: number; ttlSeconds?: number }[];
+}
+
+/** Delivery's part of accepting one event, planned in memory before the event is stored. */
+export interface PlannedHandOff {
+  /** Written with the event, atomically; absent when there is nothing to write up front. */
+  records?: CompanionRecords;
+  /** Run once the event (and `records`) are stored: queues its deliveries. Idempotent, like {@link HandOff}. */
+  handOff(): Promise<unknown>;
+}
+
+/** Plans the hand-off of one event before it is stored (wired in src/app.ts, from delivery's fan-out). */
+export type PlanHandOff = (accepted: AcceptedEvent) => Promise<PlannedHandOff>;

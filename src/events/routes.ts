@@ -1,6 +1,7 @@
 import { Router } from "express";
 import type { Auth } from "../http/auth.ts";
 import { HubError } from "../http/errors.ts";
+import { sendJson } from "../http/send-json.ts";
 import type { Validation } from "../http/validate.ts";
 import type { IngestService, EventInput } from "./ingest-service.ts";
 
@@ -19,7 +20,7 @@ export interface EventRoutesOptions {
 export function eventRoutes({ auth, validation, ingest, deliveriesOf }: EventRoutesOptions): Router {
   const router = Router();
   router.post("/v1/events", auth.require("ingest"), validation.body("events/event.schema.json"), async (req, res) => {
-    res.status(202).json(await ingest.ingest(req.body as EventInput));
+    sendJson(res, 202, await ingest.ingest(req.body as EventInput));
   });
   router.post("/v1/events/batch", auth.require("ingest"), validation.body("events/batch-request.schema.json"), async (req, res) => {
     const { events } = req.body as { events: unknown[] };

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { eventually, type TestHub } from "../helpers/test-hub.ts";
+import { Redis } from "ioredis";
+import { deliveryKeys } from "../../src/delivery/delivery-keys.ts";
+import { expectProblem } from "../helpers/problem.ts";
+import { eventually, TEST_REDIS_URL, type TestHub } from "../helpers/test-hub.ts";
 import { deliveriesOfEvent, finalDelivery, postEvent, queueDrained, startDeliveryHub, subscribe, ticketCreated } from "./fixtures.ts";
 import { startReceiver, verify, type Receiver } from "./receiver.ts";
 
@@ -50,6 +53,7 @@ test("a receiver that fails twice then succeeds gets exactly 3 attempts, each lo
   assert.equal(done.attempts, 3);
   assert.deepEqual(done.attemptLog?.map((a) => a.statusCode), [500, 500, 200]);
   assert.equal(done.attemptLog?.[0]?.responseBody, "boom 0");
+  assert.equal(done.attemptLog?.[2]?.responseBody, "ok", "the successful attempt, kept in the record, comes last");
   // The webhook-id is the event id on every attempt, so receivers can dedupe.
   assert.deepEqual(new Set(r.received.map((req) => req.headers["webhook-id"])), new Set([event["id"]]));
   for (const request of r.received) verify(sub.secret, request);
@@ -79,7 +83,7 @@ test("one that always fails ends as a dead letter; replay delivers once it recov
   await eventually(async () => (await delivery(id)).status === "delivered", 5000, "replayed delivery");
   await queueDrained(hub);
   assert.equal(r.received.filter((req) => req.headers["webhook-id"] === event["id"]).length, 5);
-  const after = await hub.request(`/v1/deliveries?subscription=${sub.id}`);
+  const after = await hub.request(`/v1/deliveries?status=failed&subscription=${sub.id}`);
   assert.deepEqual(((await after.json()) as { items: unknown[] }).items, []);
 
   const again = await hub.request(`/v1/deliveries/${id}/replay`, { method: "POST" });
@@ -94,10 +98,10 @@ test("bulk replay of a subscription's dead letters since a time", async () => {
   const events = [ticketCreated(), ticketCreated(), ticketCreated()];
   for (const event of events) await postEvent(hub, event);
   await eventually(async () => {
-    const response = await hub.request(`/v1/deliveries?subscription=${sub.id}&limit=2`);
+    const response = await hub.request(`/v1/deliveries?status=failed&subscription=${sub.id}&limit=2`);
     const page = (await response.json()) as { items: unknown[]; nextCursor?: string };
     if (page.items.length < 2 || !page.nextCursor) return undefined;
-    const next = await hub.request(`/v1/deliveries?subscription=${sub.id}&limit=2&cursor=${page.nextCursor}`);
+    const next = await hub.request(`/v1/deliveries?status=failed&subscription=${sub.id}&limit=2&cursor=${page.nextCursor}`);
     return ((await next.json()) as { items: unknown[] }).items.length === 1;
   }, 5000, "three dead letters, two pages");
   healthy = true;
@@ -105,6 +109,40 @@ test("bulk replay of a subscription's dead letters since a time", async () => {
   assert.equal(replay.status, 202);
   assert.deepEqual(await replay.json(), { replayed: 3 });
   await eventually(() => r.received.filter((req) => req.headers["webhook-id"] && true).length === 4 * 3 + 3, 5000, "replays received");
+});
+
+test("a dead letter of a disabled subscription is not replayed: 409 until it is enabled again", async () => {
+  const r = await receiver(() => ({ status: 500 }));
+  const sub = await subscribe(hub, r.url);
+  const event = ticketCreated();
+  await postEvent(hub, event);
+  const id = `${String(event["id"])}.${sub.id}`;
+  await eventually(async () => (await delivery(id)).status === "failed", 5000, "dead letter");
+  const disabled = await hub.request(`/v1/subscriptions/${sub.id}`, { method: "PATCH", json: { enabled: false } });
+  assert.equal(disabled.status, 200);
+
+  const one = await expectProblem(await hub.request(`/v1/deliveries/${id}/replay`, { method: "POST" }), 409, "conflict");
+  assert.match(one.detail, /is disabled; enable it first/);
+  const since = new Date(Date.now() - 60_000).toISOString();
+  await expectProblem(await hub.request(`/v1/subscriptions/${sub.id}/replay`, { method: "POST", json: { since } }), 409, "conflict");
+  assert.equal((await delivery(id)).status, "failed", "the dead letter stays as it was");
+
+  assert.equal((await hub.request(`/v1/subscriptions/${sub.id}`, { method: "PATCH", json: { enabled: true } })).status, 200);
+  assert.equal((await hub.request(`/v1/deliveries/${id}/replay`, { method: "POST" })).status, 202);
+  await eventually(async () => (await delivery(id)).status === "failed", 5000, "the replay failing again");
+  assert.equal((await hub.request(`/v1/subscriptions/${sub.id}`, { method: "DELETE" })).status, 204);
+});
+
+test("a dead letter of a deleted subscription is not replayed: 409", async () => {
+  const r = await receiver(() => ({ status: 500 }));
+  const sub = await subscribe(hub, r.url);
+  const event = ticketCreated();
+  await postEvent(hub, event);
+  const id = `${String(event["id"])}.${sub.id}`;
+  await eventually(async () => (await delivery(id)).status === "failed", 5000, "dead letter");
+  assert.equal((await hub.request(`/v1/subscriptions/${sub.id}`, { method: "DELETE" })).status, 204);
+  const problem = await expectProblem(await hub.request(`/v1/deliveries/${id}/replay`, { method: "POST" }), 409, "conflict");
+  assert.match(problem.detail, /was deleted/);
 });
 
 test("410 Gone disables the subscription and emits kefu.subscription.disabled to its watchers", async () => {
@@ -211,4 +249,22 @@ test("429 with Retry-After waits that long before the next attempt", async () =>
   const second = r.received[1];
   assert.ok(second && second.at >= plannedAt, `the second attempt came ${plannedAt - (second?.at ?? 0)} ms before its time`);
   assert.equal((await finalDelivery(hub, id)).status, "delivered");
+});
+
+test("a first attempt that succeeds is logged in the record itself, without an attempt-log list", async () => {
+  const r = await receiver(() => ({ status: 200, body: "fine" }));
+  const sub = await subscribe(hub, r.url);
+  const event = ticketCreated();
+  await postEvent(hub, event);
+  const id = `${String(event["id"])}.${sub.id}`;
+  assert.equal((await finalDelivery(hub, id)).status, "delivered");
+  const done = await delivery(id);
+  assert.equal(done.attempts, 1);
+  assert.deepEqual(done.attemptLog?.map((a) => [a.statusCode, a.responseBody]), [[200, "fine"]]);
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    assert.equal(await redis.exists(deliveryKeys(hub.prefix).attempts(id)), 0, "no list was written for it");
+  } finally {
+    redis.disconnect();
+  }
 });

@@ -55,8 +55,17 @@ test("a subscription URL of every loopback, private, link-local, CGNAT, multicas
   for (const url of forms(port)) {
     const problem = await expectProblem(await hub.request("/v1/subscriptions", { method: "POST", json: { url, events: ["*"] } }), 422, "unprocessable");
     assert.ok(problem.errors?.some((e) => e.pointer === "/url"), url);
+    assert.match(problem.detail, /KEFU_DELIVERY_ALLOW_CIDRS=/, `${url}: the refusal names the setting that opens it`);
   }
   assert.equal(canary.connections(), 0);
+});
+
+test("a refused local receiver is told which KEFU_DELIVERY_ALLOW_CIDRS value opens it", async () => {
+  const port = new URL(canary.url).port;
+  const loopback = await expectProblem(await hub.request("/v1/subscriptions", { method: "POST", json: { url: `http://127.0.0.1:${port}/hook`, events: ["*"] } }), 422, "unprocessable");
+  assert.match(loopback.detail, /KEFU_DELIVERY_ALLOW_CIDRS=127\.0\.0\.0\/8/);
+  const lan = await expectProblem(await hub.request("/v1/subscriptions", { method: "POST", json: { url: "http://192.168.1.20/hook", events: ["*"] } }), 422, "unprocessable");
+  assert.match(lan.detail, /KEFU_DELIVERY_ALLOW_CIDRS=192\.168\.1\.20\/32/);
 });
 
 test("the check is made on the address actually connected to: a delivery to any such form never reaches the canary", async () => {
@@ -68,6 +77,7 @@ test("the check is made on the address actually connected to: a delivery to any 
       const result = await sender.send({ url: new URL(url), headers: { "content-type": "application/json" }, body: "{}" });
       assert.equal(result.ok, false, url);
       assert.equal(result.refused, true, `${url}: ${result.error}`);
+      assert.match(result.error ?? "", /KEFU_DELIVERY_ALLOW_CIDRS/, url);
     }
     assert.equal(canary.connections(), 0);
   } finally {

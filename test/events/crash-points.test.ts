@@ -77,6 +77,8 @@ test("crash after the event is stored, before delivery hears of it: hand-off rec
   assert.deepEqual(await path.events.ingest.ingest(event), { id: event.id, duplicate: false });
   assert.deepEqual(reached.splice(0), ["event.stored"]);
   assert.ok((await handOffMarks()) >= 1, "the event stays marked for hand-off");
+  const { items } = await path.delivery.deliveriesOf(String(event.id), 10);
+  assert.equal(items.length, 1, "its delivery record was written with the event, in the accept script");
   await eventually(() => arrivals("stored", String(event.id)) === 1, 5000, "the recovered delivery");
   await eventually(async () => (await handOffMarks()) === 0, 5000, "the hand-off mark to be cleared");
   assert.equal(arrivals("stored", String(event.id)), 1);

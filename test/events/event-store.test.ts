@@ -68,3 +68,56 @@ test("pending hand-offs: only marks older than the bound, with their records; cl
   await store.handedOff([old, young]);
   assert.deepEqual((await store.pendingHandOffs(10_000, 100)).ids.filter((id) => id === old || id === young), []);
 });
+
+test("companion records are written with a new event, in its one round trip, and not for a duplicate", async () => {
+  const id = `evt_${randomUUID()}`;
+  const hashKey = `${prefix}:companion:${id}`;
+  const indexKey = `${prefix}:companion-index`;
+  const records = (createdAt: string) => ({
+    hashes: [{ key: hashKey, fields: ["createdAt", createdAt, "status", "pending"], ttlSeconds: 60 }],
+    indexes: [{ key: indexKey, score: 5000, member: id, trimBelow: 1000, ttlSeconds: 60 }],
+  });
+  await redis.zadd(indexKey, "10", "old-member");
+  await redis.ping();
+  sent.length = 0;
+  assert.equal(await store.accept(accepted(id, "first", 5000), records("T1")), "stored");
+  assert.deepEqual(sent.filter((name) => name !== "eval"), ["evalsha"]);
+  assert.deepEqual(await redis.hgetall(hashKey), { createdAt: "T1", status: "pending" });
+  assert.ok((await redis.ttl(hashKey)) > 0, "the hash expires");
+  assert.deepEqual(await redis.zrange(indexKey, "0", "-1"), [id], "the entry is added and entries below the bound trimmed");
+  assert.ok((await redis.ttl(indexKey)) > 0, "the index expires");
+
+  await redis.hset(hashKey, "status", "delivered");
+  assert.equal(await store.accept(accepted(id, "first", 6000), records("T2")), "duplicate");
+  assert.deepEqual(await redis.hgetall(hashKey), { createdAt: "T1", status: "delivered" }, "a duplicate writes nothing");
+});
+
+test("a companion hash that already exists is left as it is", async () => {
+  const id = `evt_${randomUUID()}`;
+  const hashKey = `${prefix}:companion:${id}`;
+  await redis.hset(hashKey, { createdAt: "T0", status: "delivered" });
+  const records = { hashes: [{ key: hashKey, fields: ["createdAt", "T1", "status", "pending"], ttlSeconds: 60 }], indexes: [] };
+  assert.equal(await store.accept(accepted(id, "first", 7000), records), "stored");
+  assert.deepEqual(await redis.hgetall(hashKey), { createdAt: "T0", status: "delivered" });
+});
+
+test("several events in one round trip: each stored, a duplicate or a conflict on its own, companions only for the new", async () => {
+  const [known, fresh, reused] = [`evt_${randomUUID()}`, `evt_${randomUUID()}`, `evt_${randomUUID()}`];
+  await store.accept(accepted(known, "first", 4000));
+  await store.accept(accepted(reused, "first", 4000));
+  const companion = (id: string) => ({ hashes: [{ key: `${prefix}:companion:${id}`, fields: ["id", id, "n", 1], ttlSeconds: 60 }], indexes: [{ key: `${prefix}:many-index`, score: 5000, member: id }] });
+  sent.length = 0;
+  const outcomes = await store.acceptMany([
+    { accepted: accepted(known, "first", 5000), records: companion(known) },
+    { accepted: accepted(fresh, "new", 5000), records: companion(fresh) },
+    { accepted: accepted(reused, "other", 5000), records: companion(reused) },
+    { accepted: accepted(fresh, "new", 5000) },
+  ]);
+  assert.deepEqual(outcomes, ["duplicate", "stored", "conflict", "duplicate"], "in order: the second copy of a new id sees the first");
+  assert.deepEqual(sent, ["evalsha"]);
+  assert.equal((await store.get(fresh))?.event.data["text"], "new");
+  assert.deepEqual(await redis.hgetall(`${prefix}:companion:${fresh}`), { id: fresh, n: "1" });
+  assert.equal(await redis.exists(`${prefix}:companion:${known}`, `${prefix}:companion:${reused}`), 0, "nothing written for a duplicate or a conflict");
+  assert.deepEqual(await redis.zrange(`${prefix}:many-index`, "0", "-1"), [fresh]);
+  assert.equal(await redis.zscore(keys.handoff, fresh), "5000");
+});

@@ -46,6 +46,7 @@ export async function startEventPath(options: {
   const events = (late.events = createEventsModule({
     config, logger, schemas, redis, registry, auth, validation, enrichers, observers, ...(faults ? { faults } : {}),
     deliver: (accepted, handOff) => delivery.deliver(accepted, handOff),
+    plan: (accepted) => delivery.plan(accepted),
     deliveriesOf: (eventId, limit, cursor) => delivery.deliveriesOf(eventId, limit, cursor),
   }));
   const created = events;

@@ -2,8 +2,8 @@ import { Router, type RequestHandler } from "express";
 import type { Auth } from "../http/auth.ts";
 import { HubError } from "../http/errors.ts";
 import type { Validation } from "../http/validate.ts";
-import { decodeCursor } from "./cursor-page.ts";
-import type { DeliveryStore } from "./delivery-store.ts";
+import { decodeCursor } from "../redis/cursor-page.ts";
+import type { DeliveryStatus, DeliveryStore } from "./delivery-store.ts";
 import type { SubscriptionInput, SubscriptionPatch, SubscriptionService } from "./subscription-service.ts";
 
 export interface DeliveryRoutesOptions {
@@ -64,8 +64,9 @@ export function deliveryRoutes({ auth, validation, subscriptions, deliveries }: 
     res.json(await deliveries.pageOfSubscription(id(req.params), limit, cursorOf(cursor)));
   });
   router.get("/v1/deliveries", admin, validation.query("deliveries-query.schema.json"), async (req, res) => {
-    const { limit, cursor, subscription } = req.query as unknown as { limit: number; cursor?: string; subscription?: string };
-    res.json(await deliveries.pageOfDead({ limit, cursor: cursorOf(cursor), ...(subscription ? { subscriptionId: subscription } : {}) }));
+    const { limit, cursor, subscription, status } = req.query as unknown as { limit: number; cursor?: string; subscription?: string; status?: DeliveryStatus };
+    const after = cursorOf(cursor);
+    res.json(await deliveries.pageOfAll({ limit, ...(after ? { cursor: after } : {}), ...(subscription ? { subscriptionId: subscription } : {}), ...(status ? { status } : {}) }));
   });
   router.get("/v1/deliveries/:id", admin, async (req, res) => {
     const found = await deliveries.get(id(req.params));

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { createAnnouncedCache } from "../redis/announced-cache.ts";
 import type { Subscription } from "./subscription.ts";
 import type { SubscriptionStore } from "./subscription-store.ts";
 
@@ -11,6 +12,8 @@ export interface SubscriptionReader {
 
 export interface SubscriptionCache extends SubscriptionReader {
   start(): Promise<void>;
+  /** Drops the copy now (a write of this process); the next read loads the subscriptions again. */
+  invalidate(): void;
 }
 
 export interface SubscriptionCacheOptions {
@@ -27,46 +30,21 @@ export interface SubscriptionCacheOptions {
 /**
  * Subscriptions kept in memory and dropped when any process announces a change (the store
  * publishes after each write), so that the delivery path makes no Redis round trip for them.
- * A change reaches every process within a pub/sub hop, long before an event posted after the
- * change has gone through ingest and the queue.
  */
 export function createSubscriptionCache({ store, subscriber, channel, logger, maxAgeMs = 5000 }: SubscriptionCacheOptions): SubscriptionCache {
-  let loaded: { at: number; byId: Map<string, Subscription>; list: Subscription[] } | undefined;
-  let loading: Promise<NonNullable<typeof loaded>> | undefined;
-  let generation = 0;
-
-  const current = async (): Promise<NonNullable<typeof loaded>> => {
-    if (loaded && Date.now() - loaded.at < maxAgeMs) return loaded;
-    if (!loading) {
-      const started = generation;
-      loading = store
-        .list()
-        .then((list) => {
-          const fresh = { at: Date.now(), byId: new Map(list.map((s) => [s.id, s])), list };
-          // A change announced while loading may not be in what was read: use it once, keep nothing.
-          if (started === generation) loaded = fresh;
-          return fresh;
-        })
-        .finally(() => (loading = undefined));
-    }
-    return loading;
+  const load = async () => {
+    const list = await store.list();
+    return { byId: new Map(list.map((s) => [s.id, s])), list };
   };
-
+  const cache = createAnnouncedCache({ load, subscriber, channel, logger, name: "subscription", maxAgeMs });
   return {
-    async start() {
-      subscriber.on("message", (received: string) => {
-        if (received !== channel) return;
-        generation++;
-        loaded = undefined;
-      });
-      subscriber.on("error", (error: Error) => logger.warn({ err: error }, "subscription change feed error"));
-      await subscriber.subscribe(channel);
-    },
+    invalidate: cache.invalidate,
+    start: cache.start,
     async list() {
-      return (await current()).list;
+      return (await cache.current()).list;
     },
     async get(id) {
-      return (await current()).byId.get(id);
+      return (await cache.current()).byId.get(id);
     },
   };
 }

@@ -1,11 +1,15 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { HubError } from "../http/errors.ts";
+import { compileEventFilter } from "../routing/event-filter.ts";
+import type { Condition } from "../routing/ruleset.ts";
 import type { BreakerState } from "../resilience/breaker-registry.ts";
 import type { OriginBreakers } from "./breaker-registry.ts";
 import type { DeliveryKeys } from "./delivery-keys.ts";
 import type { DeliveryStore } from "./delivery-store.ts";
 import type { FanOut } from "./fan-out.ts";
+import type { OutboundTransforms } from "./outbound-payload.ts";
+import type { MaskEntry } from "./payload-mask.ts";
 import { generateSecret } from "./signer.ts";
 import type { SsrfGuard } from "./ssrf-guard.ts";
 import { toView, type Subscription, type SubscriptionView } from "./subscription.ts";
@@ -19,10 +23,19 @@ export interface SubscriptionInput {
   headers?: Record<string, string>;
   rateLimitPerSecond?: number;
   ordering?: "conversation" | "none";
+  filter?: Condition;
+  transform?: { plugin: string };
+  mask?: MaskEntry[];
   secret?: string;
 }
 
-export type SubscriptionPatch = Partial<Omit<SubscriptionInput, "secret">> & { rateLimitPerSecond?: number | null };
+/** `null` removes an optional setting. */
+export type SubscriptionPatch = Partial<Omit<SubscriptionInput, "secret" | "filter" | "mask" | "transform">> & {
+  rateLimitPerSecond?: number | null;
+  filter?: Condition | null;
+  transform?: { plugin: string } | null;
+  mask?: MaskEntry[] | null;
+};
 
 /** The events feature's `emit` for the hub's own `kefu.*` events; `only` limits fan-out to one subscription. */
 export type EmitEvent = (event: { type: string; occurredAt: string; priority: "urgent" | "high" | "normal" | "low"; data: Record<string, unknown> }, only?: string) => Promise<{ id: string }>;
@@ -60,10 +73,19 @@ export interface SubscriptionServiceOptions {
   breakers: Pick<OriginBreakers, "state">;
   emit: EmitEvent;
   secretOverlapMs: number;
+  /** Which plugins exist, to refuse a `transform` naming none or one of another kind. */
+  transforms?: Pick<OutboundTransforms, "kindOf">;
 }
 
 export function createSubscriptionService(options: SubscriptionServiceOptions): SubscriptionService {
-  const { redis, keys, store, deliveries, fanOut, guard, breakers, emit, secretOverlapMs } = options;
+  const { redis, keys, store, deliveries, fanOut, guard, breakers, emit, secretOverlapMs, transforms } = options;
+  const checkTransform = (transform: { plugin: string }): void => {
+    const kind = transforms?.kindOf(transform.plugin);
+    // null: known but never loaded (its load failed): accepted, its deliveries fail until it loads.
+    if (kind === "transform" || kind === null) return;
+    const message = kind === undefined ? `no plugin ${transform.plugin} is installed (GET /v1/plugins lists them)` : `plugin ${transform.plugin} is a ${kind} plugin, not a transform plugin`;
+    throw new HubError("unprocessable", `the transform is invalid: ${message}`, { errors: [{ pointer: "/transform/plugin", message }] });
+  };
 
   const checkUrl = async (raw: string): Promise<void> => {
     const url = new URL(raw);
@@ -86,7 +108,18 @@ export function createSubscriptionService(options: SubscriptionServiceOptions): 
     if (failingSince) state.failingSince = failingSince;
     return state;
   };
+  /** A replay to a disabled or deleted subscription would fail at once: refuse it instead of a 202. */
+  const assertDeliverable = (subscriptionId: string, subscription: Subscription | undefined): void => {
+    if (!subscription) throw new HubError("conflict", `subscription ${subscriptionId} was deleted; its dead letters cannot be delivered again`);
+    if (!subscription.enabled) {
+      const why = subscription.disabledReason === "gone" ? " (its receiver answered 410 Gone)" : subscription.disabledReason === "failing" ? " (it kept failing for KEFU_DELIVERY_DISABLE_AFTER_HOURS)" : "";
+      throw new HubError("conflict", `subscription ${subscriptionId} is disabled${why}; enable it first (PATCH /v1/subscriptions/${subscriptionId} with {"enabled": true}), then replay`);
+    }
+  };
   const replayDelivery = async (deliveryId: string): Promise<{ deliveryId: string }> => {
+    const current = await deliveries.get(deliveryId);
+    if (!current) throw new HubError("not_found", `no delivery ${deliveryId}`);
+    if (current.status === "failed") assertDeliverable(current.subscriptionId, await store.get(current.subscriptionId));
     const reopened = await deliveries.reopen(deliveryId);
     if (!reopened) {
       const existing = await deliveries.get(deliveryId);
@@ -101,6 +134,8 @@ export function createSubscriptionService(options: SubscriptionServiceOptions): 
   return {
     async create(input) {
       await checkUrl(input.url);
+      if (input.filter) checkFilter(input.filter);
+      if (input.transform) checkTransform(input.transform);
       const now = new Date().toISOString();
       const subscription: Subscription = {
         id: newSubscriptionId(),
@@ -115,6 +150,10 @@ export function createSubscriptionService(options: SubscriptionServiceOptions): 
       if (input.description !== undefined) subscription.description = input.description;
       if (input.rateLimitPerSecond !== undefined) subscription.rateLimitPerSecond = input.rateLimitPerSecond;
       if (input.ordering === "conversation") subscription.ordering = "conversation";
+      if (input.filter) subscription.filter = input.filter;
+      if (input.transform) subscription.transform = { plugin: input.transform.plugin };
+      if (input.mask && input.mask.length > 0) subscription.mask = input.mask;
+      subscription.maskKey = generateSecret();
       await store.save(subscription);
       return { ...(await withState(subscription)), secret: subscription.secret };
     },
@@ -126,6 +165,8 @@ export function createSubscriptionService(options: SubscriptionServiceOptions): 
     },
     async update(id, patch) {
       if (patch.url !== undefined) await checkUrl(patch.url);
+      if (patch.filter) checkFilter(patch.filter);
+      if (patch.transform) checkTransform(patch.transform);
       const updated = await store.update(id, (current) => applyPatch(current, patch));
       if (!updated) throw new HubError("not_found", `no subscription ${id}`);
       if (patch.enabled === true) await redis.del(keys.failingSince(id));
@@ -156,7 +197,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions): 
     },
     replayDelivery,
     async replaySince(subscriptionId, since) {
-      await find(subscriptionId);
+      assertDeliverable(subscriptionId, await find(subscriptionId));
       const ids = await deliveries.deadSince(subscriptionId, Date.parse(since));
       let replayed = 0;
       for (const id of ids) {
@@ -183,11 +224,27 @@ function applyPatch(current: Subscription, patch: SubscriptionPatch): Subscripti
   else if (patch.rateLimitPerSecond !== undefined) next.rateLimitPerSecond = patch.rateLimitPerSecond;
   if (patch.ordering === "conversation") next.ordering = "conversation";
   else if (patch.ordering === "none") delete next.ordering;
+  if (patch.filter === null) delete next.filter;
+  else if (patch.filter !== undefined) next.filter = patch.filter;
+  if (patch.transform === null) delete next.transform;
+  else if (patch.transform !== undefined) next.transform = { plugin: patch.transform.plugin };
+  if (patch.mask === null || patch.mask?.length === 0) delete next.mask;
+  else if (patch.mask !== undefined) next.mask = patch.mask;
+  // Subscriptions saved before masks existed get their hash key with their first mask.
+  if (next.mask && !next.maskKey) next.maskKey = generateSecret();
   if (patch.enabled !== undefined) {
     next.enabled = patch.enabled;
     if (patch.enabled) delete next.disabledReason;
   }
   return next;
+}
+
+/** A filter that does not compile is refused with the compiler's messages, each at its field. */
+function checkFilter(filter: Condition): void {
+  const { errors } = compileEventFilter(filter, "/filter");
+  const [first] = errors;
+  if (!first) return;
+  throw new HubError("unprocessable", `the filter is invalid: ${first.pointer} ${first.message}`, { errors: errors.map(({ pointer, message }) => ({ pointer, message })) });
 }
 
 function apiSpelling(state: BreakerState): SubscriptionBreakerState {

@@ -1,3 +1,6 @@
+import type { Condition } from "../routing/ruleset.ts";
+import type { MaskEntry } from "./payload-mask.ts";
+
 /** A receiver of webhooks, as stored. */
 export interface Subscription {
   id: string;
@@ -16,6 +19,14 @@ export interface Subscription {
    * subscription in accept order, one in flight per conversation. Absent: no order, all in parallel.
    */
   ordering?: "conversation";
+  /** Only events passing this condition (routing rules' format) are delivered; absent: every event of `events`. */
+  filter?: Condition;
+  /** A transform plugin whose `outbound(input)` answers the body to send (or null to skip), before the mask. */
+  transform?: { plugin: string };
+  /** Paths of the payload masked before signing (redacted, hashed or dropped). */
+  mask?: MaskEntry[];
+  /** The HMAC key of `hash` masks: the subscription's own, never shown, so hashes join per subscription only. */
+  maskKey?: string;
   secret: string;
   /** Still signed with during the overlap window after a rotation. */
   previousSecret?: string;
@@ -25,9 +36,9 @@ export interface Subscription {
 }
 
 /** What the API shows: never the secrets (they are answered only on create and rotate). */
-export type SubscriptionView = Omit<Subscription, "secret" | "previousSecret">;
+export type SubscriptionView = Omit<Subscription, "secret" | "previousSecret" | "maskKey">;
 
-export function toView({ secret: _secret, previousSecret: _previous, ...view }: Subscription): SubscriptionView {
+export function toView({ secret: _secret, previousSecret: _previous, maskKey: _maskKey, ...view }: Subscription): SubscriptionView {
   return view;
 }
 

@@ -2,27 +2,11 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parse as parseYaml } from "yaml";
+import { dockerfile } from "../helpers/dockerfile.ts";
 
 // No Docker engine runs here: these checks keep the files honest by what can be read.
 const root = new URL("../../", import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, root), "utf8");
-
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-
-function dockerfile(): Instruction[] {
-  return read("docker/Dockerfile")
-    .replace(/\\\n/g, " ")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0 && !line.startsWith("#"))
-    .map((line) => {
-      const [keyword = "", ...rest] = line.split(/\s+/);
-      return { keyword: keyword.toUpperCase(), args: rest.join(" ") };
-    });
-}
 
 test("the Dockerfile is multi-stage on node:24-slim with production dependencies only", () => {
   const from = dockerfile().filter((i) => i.keyword === "FROM");
@@ -52,9 +36,9 @@ test("everything the image copies from the repository exists", () => {
 test("the image starts the command the README documents", () => {
   const cmd = dockerfile().find((i) => i.keyword === "CMD");
   const command = (JSON.parse(cmd?.args ?? "[]") as string[]).join(" ");
-  assert.equal(command, "node bin/kefu-hub.js start");
+  assert.equal(command, "node dist/kefu-hub.js start");
   assert.ok(read("README.md").includes(command), "README.md documents the image's command");
-  assert.ok(existsSync(new URL("bin/kefu-hub.js", root)));
+  assert.ok(existsSync(new URL("scripts/build-dist.ts", root)), "the script that builds dist/ in the deps stage");
 });
 
 test("the image runs Node with the same flags as npm start", () => {
@@ -87,7 +71,7 @@ test("docker-compose.yml parses and runs Redis 7 with AOF, noeviction and a name
 });
 
 test("Prometheus scrapes the hub's /metrics", () => {
-  const config = parseYaml(read("docker/prometheus.yml")) as { scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[] };
+  const config = parseYaml(read("docker/prometheus/prometheus.yml")) as { scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[] };
   const job = config.scrape_configs[0];
   assert.equal(job?.metrics_path, "/metrics");
   assert.deepEqual(job?.static_configs[0]?.targets, ["hub:8080"]);

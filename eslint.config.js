@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".kefu-hub/", "coverage/"] },
+  { ignores: ["node_modules/", ".kefu-hub/", "coverage/", "dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -27,6 +27,15 @@ export default tseslint.config(
   {
     files: ["**/*.js"],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+  },
+  {
+    // What integrators copy into browsers (clients/): browser globals, no Node.js.
+    files: ["clients/**/*.js"],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ["window", "document", "location", "sessionStorage", "fetch", "URL", "WebSocket", "crypto", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "console", "Intl", "Event", "Node", "URLSearchParams", "HTMLElement", "EventSource"].map((name) => [name, "readonly"]),
+      ),
+    },
   },
 );

@@ -9,4 +9,6 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// Always the sources: a dist/ left over from an earlier `npm start` would otherwise run stale code
+// while you edit. `npm start` and the Docker image run the bundle (dist/kefu-hub.js) directly.
 await import("../src/cli/main.ts");

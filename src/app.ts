@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import type { Express } from "express";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -5,6 +7,7 @@ import type { HubConfig } from "./config/config.ts";
 import { contextSettingsFrom } from "./connectors/context-settings.ts";
 import { createOrderContextModule } from "./connectors/order-context-module.ts";
 import { createAuth } from "./http/auth.ts";
+import { isHubError } from "./http/errors.ts";
 import { createHttpApp } from "./http/create-http-app.ts";
 import { createValidation } from "./http/validate.ts";
 import { bundleOpenApi } from "./http/openapi-document.ts";
@@ -13,6 +16,8 @@ import { isReadyState, type HubModule } from "./hub-module.ts";
 import type { ReadinessReport } from "./observability/health-routes.ts";
 import { createBreakerStateMetric } from "./observability/breaker-state-metric.ts";
 import { createMetrics, type HubMetrics } from "./observability/metrics.ts";
+import { createReadinessMetric } from "./observability/readiness-metric.ts";
+import { createRedisPolicyMetric } from "./observability/redis-policy-metric.ts";
 import type { HubPaths } from "./paths.ts";
 import type { PluginHost } from "./plugins/plugin-host.ts";
 import { pluginModule, startPluginHost } from "./plugins/plugin-module.ts";
@@ -20,9 +25,20 @@ import type { RedisFactory } from "./redis/redis-factory.ts";
 import { createRoutingModule } from "./routing/routing-module.ts";
 import { createDeliveryModule, type DeliveryModule } from "./delivery/delivery-module.ts";
 import { createEventsModule, type EventsModule } from "./events/events-module.ts";
-import type { EventEnricher, EventObserver } from "./events/hub-event.ts";
+import type { AcceptedEvent, EventEnricher, EventObserver } from "./events/hub-event.ts";
 import type { FaultHook } from "./fault-points.ts";
 import type { SchemaRegistry } from "./schemas/schema-registry.ts";
+import { createSessionsModule, type SessionsModule } from "./sessions/sessions-module.ts";
+import { createLiveModule, type LiveModule } from "./live/live-module.ts";
+import { demoPages } from "./live/demo-pages.ts";
+import { DEMO_CARRIER, DEMO_CARRIER_SOURCE, demoCarrierHint } from "./inbound/demo-source.ts";
+import { createInboundModule } from "./inbound/inbound-module.ts";
+import { RAW_BODY_PREFIX } from "./inbound/routes.ts";
+import type { TransformOutput } from "./inbound/transform-output.ts";
+import { createAdminModule } from "./admin/admin-module.ts";
+import { QUEUES_PATH, queuesBoard } from "./admin/queues-board.ts";
+import { GODMODE_PATH, godmodePages } from "./admin/godmode-routes.ts";
+import { createMemoryFeed } from "./observability/memory-feed.ts";
 
 export interface HubDependencies {
   config: HubConfig;
@@ -34,6 +50,11 @@ export interface HubDependencies {
   env?: Readonly<Record<string, string | undefined>>;
   /** Called at each crash point of the write paths (src/fault-points.ts); tests only. */
   faults?: FaultHook;
+  /**
+   * A routing ruleset file made current while Redis holds none (and KEFU_ROUTING_RULES is unset):
+   * `kefu-hub start` passes the worked example when it runs the demo. @defaultValue none
+   */
+  exampleRules?: string;
 }
 
 export interface Hub {
@@ -41,6 +62,15 @@ export interface Hub {
   metrics: HubMetrics;
   /** The plugin host; the rest of the hub sees it as a PluginCaller. */
   plugins: PluginHost;
+  /** The HTTP server's `upgrade` handler: the live gateway's WebSocket at /v1/live. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** `npm start` with the demo business system: demo sessions and their behaviour (KEFU_DEMO_BEHAVIOR). */
+  startDemoBehavior(): void;
+  /**
+   * `npm start` with the demo business system: the `demo-carrier` inbound source, unless one of
+   * that name exists or its plugin is not loaded. Answers the hint to log, or undefined.
+   */
+  startDemoInbound(baseUrl: string): Promise<string | undefined>;
   /** From now on answers carry `Connection: close`. */
   startDraining(): void;
   /** Closes every module, then Redis; each step runs even when an earlier one fails. Idempotent. */
@@ -72,7 +102,7 @@ export async function createHub(dependencies: HubDependencies): Promise<Hub> {
 }
 
 async function composeHub(
-  { config, logger, schemas, redis, paths, env = process.env, faults }: HubDependencies,
+  { config, logger, schemas, redis, paths, env = process.env, faults, exampleRules }: HubDependencies,
   opened: <T extends HubModule>(module: T) => T,
 ): Promise<Hub> {
   const metrics = createMetrics();
@@ -81,10 +111,17 @@ async function composeHub(
   const auth = createAuth(config.apiKeys);
   const validation = createValidation(schemas);
   const redisMain = redis.create("main");
+  // For the "Redis may evict" alert (docker/prometheus/alerts.yml): read at start and every minute.
+  const redisPolicy: HubModule = opened({ name: "redis-policy", ...createRedisPolicyMetric(metrics.registry, redisMain) });
   const plugins = await startPluginHost({ config, logger, schemas, registry: metrics.registry, redisUrl: redis.url, env });
   const pluginsModule = opened(pluginModule({ host: plugins, auth, validation, breakerStates: (plugin) => context.breakerStates(plugin) }));
 
-  const routing = await createRoutingModule({ config, logger, redis, schemas, registry: metrics.registry, auth, plugins });
+  // Sessions are created later (they take the order context); routing reads them once they exist.
+  const lateSessions: { module?: SessionsModule } = {};
+  const routing = await createRoutingModule({
+    config, logger, redis, schemas, registry: metrics.registry, auth, plugins, ...(exampleRules ? { exampleRules } : {}),
+    sessionOf: (sessionId) => lateSessions.module?.contextOf(sessionId),
+  });
   opened(routing.module);
 
   const context = opened(await createOrderContextModule({
@@ -111,21 +148,94 @@ async function composeHub(
   const delivery: DeliveryModule = opened(await createDeliveryModule({
     config, logger, redis, registry: metrics.registry, breakerMetric, auth, validation, ...withFaults,
     emit: (event, only) => (late.events ?? notReady("events")).ingest.emit(event, only),
+    transforms: {
+      run: (plugin, input) => plugins.invoke<Record<string, unknown>>(plugin, "outbound", input),
+      kindOf: (plugin) => {
+        const found = plugins.list().find((p) => p.name === plugin);
+        return found ? found.kind : undefined;
+      },
+    },
   }));
+  // Live takes events' ingest, and events hand accepted events to live: bound once live exists.
+  const lateLive: { module?: LiveModule } = {};
+  // Besides delivery, what each accepted event is handed to (idempotent, repeated by recovery).
+  const alongside = async (accepted: readonly AcceptedEvent[]): Promise<void> => {
+    await Promise.all([lateSessions.module?.onAccepted(accepted), lateLive.module?.onAccepted(accepted)]);
+  };
+  const sessions = (lateSessions.module = opened(await createSessionsModule({
+    config, logger, schemas, redis, registry: metrics.registry, auth, validation, ...withFaults,
+    profileOf: (customerId) =>
+      context.service.getCustomer(customerId).then(
+        ({ customer }) => ({ ...customer }),
+        (error: unknown) => {
+          if (isHubError(error) && error.code === "not_found") return null;
+          throw error;
+        },
+      ),
+  })));
   const events = (late.events = opened(createEventsModule({
     config, logger, schemas, redis, registry: metrics.registry, auth, validation, enrichers, observers, ...withFaults,
-    deliver: (accepted, options) => delivery.deliver(accepted, options),
+    // Delivery, sessions and live take each accepted event; all are idempotent, so recovery may repeat them.
+    deliver: async (accepted, options) => {
+      await Promise.all([delivery.deliver(accepted, options), alongside(accepted)]);
+    },
+    // A planned hand-off replaces `deliver` for a new event: sessions and live take it there too.
+    plan: async (accepted) => {
+      const planned = await delivery.plan(accepted);
+      return { ...planned, handOff: () => Promise.all([planned.handOff(), alongside([accepted])]) };
+    },
     deliveriesOf: (eventId, limit, cursor) => delivery.deliveriesOf(eventId, limit, cursor),
   })));
+  const live = (lateLive.module = opened(await createLiveModule({
+    config, logger, schemas, redis, auth, validation, sessions: sessions.mirror, registry: metrics.registry,
+    ingest: (event) => events.ingest.ingest(event),
+  })));
+
+  // Inbound webhooks become events and behaviour through the same ports as POST /v1/events and
+  // POST /v1/behavior-events; transforms run in the plugin sandbox.
+  const inbound = opened(await createInboundModule({
+    config, logger, schemas, redis, auth, validation, ...withFaults,
+    transform: (plugin, input) => plugins.invoke<TransformOutput>(plugin, "inbound", input),
+    ingestMany: (batch) => events.ingest.ingestMany(batch),
+    behavior: (source, items) => sessions.intake.submit(source, items),
+  }));
+  // /godmode's map: each module's memoryReport port, and the plugin runner's own report.
+  const feed = createMemoryFeed({
+    stores: () => modules.map((module) => ({ module: module.name, report: () => module.memoryReport?.() ?? [] })),
+    plugins: () => plugins.memoryReport(),
+  });
+  const godmode = godmodePages({ feed, clientsDir: paths.clients });
+  // Browser sign-in for admins and the pages behind it (docs/operations.md).
+  const admin = createAdminModule({
+    auth,
+    redis: redis.create("admin", { commandTimeout: config.ingestTimeoutMs }),
+    redisPrefix: config.redisPrefix,
+    sessionTtlSeconds: config.adminSessionTtlSeconds,
+    clientsDir: paths.clients,
+    // Every BullMQ queue the hub runs: delivery's is the only one (routing, sessions and live use none).
+    pages: [
+      { prefix: QUEUES_PATH, router: queuesBoard(delivery.queues) },
+      { prefix: GODMODE_PATH, router: godmode.router, close: godmode.close },
+    ],
+  });
 
   const modules: HubModule[] = [
+    // Closed last, just before Redis: it only stops a timer.
+    redisPolicy,
     { name: "whoami", router: whoamiRoutes(auth) },
+    admin,
     routing.module,
     pluginsModule,
     context,
+    sessions,
+    live,
+    // The demo console at /demo/agent and /demo/visitor (static files; clients/demo/).
+    { name: "demo-pages", router: demoPages(paths.clients) },
     // Closed in reverse: events first (no new hand-offs), then delivery's workers.
     delivery,
     events,
+    // Closed first: its recovery hands events to the modules above.
+    inbound,
   ];
 
   const readiness = async (): Promise<ReadinessReport> => {
@@ -140,6 +250,8 @@ async function composeHub(
     }
     return { ready: Object.values(checks).every(isReadyState), checks };
   };
+  // For the "readiness failing" alert: Prometheus scrapes /metrics, not /readyz.
+  createReadinessMetric(metrics.registry, readiness);
 
   let draining = false;
   const app = createHttpApp({
@@ -147,7 +259,9 @@ async function composeHub(
     metrics,
     openapi: bundleOpenApi({ rootFile: paths.openapi, schemasDir: paths.schemas, schemas }),
     bodyLimit: config.bodyLimit,
+    rawBodyPrefixes: [RAW_BODY_PREFIX],
     routers: modules.flatMap((module) => (module.router ? [module.router] : [])),
+    formPaths: admin.formPaths,
     readiness,
     isDraining: () => draining,
   });
@@ -165,7 +279,20 @@ async function composeHub(
       await redis.closeAll();
     })());
 
-  return { app, metrics, plugins, startDraining: () => (draining = true), close };
+  const startDraining = (): void => {
+    draining = true;
+    // An open /godmode tab's stream would hold the HTTP server's graceful close for its whole grace period.
+    godmode.close();
+    // Upgraded sockets would hold the HTTP server's graceful close for its whole grace period.
+    live.drain().catch((error: unknown) => logger.warn({ err: error }, "could not drain the live connections"));
+  };
+  const startDemoBehavior = (): void => sessions.startDemo((event) => events.ingest.ingest(event));
+  const startDemoInbound = async (baseUrl: string): Promise<string | undefined> => {
+    if (!plugins.list().some((plugin) => plugin.name === DEMO_CARRIER && plugin.state === "ready")) return undefined;
+    await inbound.ensureSource(DEMO_CARRIER, DEMO_CARRIER_SOURCE);
+    return demoCarrierHint(baseUrl);
+  };
+  return { app, metrics, plugins, startDemoBehavior, startDemoInbound, upgrade: (req, socket, head) => live.upgrade(req, socket, head), startDraining, close };
 }
 
 function notReady(feature: string): never {

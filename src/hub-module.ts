@@ -15,6 +15,18 @@ export interface HubModule {
   readiness?(): Promise<string> | string;
   /** Stops the module; called once on shutdown, after the HTTP server stopped accepting. */
   close?(): Promise<void>;
+  /** What the module holds in process memory, store by store, for /godmode. Cheap: called every second while watched. */
+  memoryReport?(): readonly StoreMemory[];
+}
+
+/** One in-process store of a module: how many entries, and about how many bytes. */
+export interface StoreMemory {
+  /** e.g. `order-context cache`. */
+  store: string;
+  entries: number;
+  bytes: number;
+  /** True when `bytes` is extrapolated or a per-entry allowance rather than counted. */
+  estimated: boolean;
 }
 
 const DEGRADED = "degraded: ";

@@ -12,6 +12,9 @@ Usage:
   kefu-hub plugin test <folder> [--cases <file>] [--verbose]
                             run a plugin in the real sandbox against its recorded cases
                             (fake upstream answers); exit 1 when a case fails
+  kefu-hub doctor [--json]  check a deployment (Redis version, AOF, noeviction, clock; keys, bind
+                            address, private CIDRs, plugin bindings, demo left on) and print what
+                            to fix; exit 0 pass, 1 warnings, 2 a failure
   kefu-hub --help           this text
 
 Configuration comes from the environment (PORT, REDIS_URL, KEFU_*) and an optional JSON file

@@ -18,6 +18,10 @@ async function main(argv: readonly string[]): Promise<number> {
       const { runRulesCommand } = await import("./rules-command.ts");
       return runRulesCommand(argv.slice(1), process.stdout, process.stderr);
     }
+    case "doctor": {
+      const { runDoctorCommand } = await import("./doctor-command.ts");
+      return runDoctorCommand(argv.slice(1), process.env, process.stdout, process.stderr);
+    }
     case "plugin": {
       const { runPluginCommand } = await import("./plugin-command.ts");
       return runPluginCommand(argv.slice(1), process.env, process.stdout, process.stderr);

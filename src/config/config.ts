@@ -12,8 +12,11 @@ export interface ApiKeyConfig {
 export interface HubConfig {
   /** @defaultValue 8080 */
   port: number;
-  /** @defaultValue "0.0.0.0" */
-  host: string;
+  /**
+   * Unset: `0.0.0.0` when API keys are configured, else `127.0.0.1` (see `listen-host.ts`).
+   * @defaultValue undefined
+   */
+  host?: string;
   /** Unset: 127.0.0.1:6379 when it answers, else a private redis-server. */
   redisUrl?: string;
   /** @defaultValue "kefu" */
@@ -88,6 +91,40 @@ export interface HubConfig {
    * recently used origin's are closed (deliveries in flight finish). @defaultValue 1000
    */
   deliveryMaxOrigins: number;
+  /** How long a closed session stays readable. @defaultValue 86400 */
+  sessionsRetainSeconds: number;
+  /** SSE heartbeat of GET /v1/sessions/{id}/stream. @defaultValue 15000 */
+  sessionsHeartbeatMs: number;
+  /** Redis Stream of behaviour events (field `event`); unset: no such source. */
+  behaviorRedisStream?: string;
+  /** Pending stream entries of a dead consumer are taken over after this long. @defaultValue 30000 */
+  behaviorClaimIdleMs: number;
+  /** Invalid behaviour events kept (about). @defaultValue 10000 */
+  behaviorDeadLetterMax: number;
+  /** NATS JetStream source of behaviour events, with behaviorNatsSubject. */
+  behaviorNatsUrl?: string;
+  behaviorNatsSubject?: string;
+  /** Kafka source of behaviour events, with behaviorKafkaTopic. */
+  behaviorKafkaBrokers?: string[];
+  behaviorKafkaTopic?: string;
+  /** Demo behaviour generator under `npm start` with the demo business system. @defaultValue true */
+  demoBehavior: boolean;
+  /** Secrets of live tokens; the first signs, all verify. @defaultValue [] (derived from the admin keys) */
+  liveTokenSecrets: string[];
+  /** Publications kept per live channel. @defaultValue 1000 */
+  liveHistorySize: number;
+  /** A live channel's history is dropped after this long without a publication. @defaultValue 86400 */
+  liveHistorySeconds: number;
+  /** Send buffer per live connection. @defaultValue 1048576 */
+  liveMaxBufferBytes: number;
+  /** Largest client frame. @defaultValue 65536 */
+  liveMaxFrameBytes: number;
+  /** A live connection over its send buffer this long is closed 4008. @defaultValue 5000 */
+  liveSlowCloseMs: number;
+  /** @defaultValue 25000 */
+  livePingIntervalMs: number;
+  /** How long a browser admin session lasts (not extended by use). @defaultValue 28800 */
+  adminSessionTtlSeconds: number;
   /** Per-plugin settings by plugin name (see docs/plugins.md). @defaultValue {} */
   plugins: Record<string, { enabled?: boolean; config?: Record<string, unknown>; secrets?: Record<string, string> }>;
   /** Which plugin serves a kind when several are loaded. @defaultValue {} */

@@ -123,12 +123,20 @@ export async function createOrderContextModule(options: OrderContextModuleOption
       onError: (error, orderId) => log.warn({ err: error, orderId }, "could not drop the cached context of a changed order"),
     }),
     breakerStates: (plugin) => breakerStatesOf(breakers, plugin),
+    memoryReport: () => [
+      { store: "order-context cache", ...cache.memoryReport() },
+      // opossum keeps a rolling window of buckets per breaker: a per-breaker allowance, not a count.
+      { store: "plugin breakers", entries: breakers.list().length, bytes: breakers.list().length * BREAKER_BYTES, estimated: true },
+    ],
     async close() {
       breakers.close();
       await bus?.close();
     },
   };
 }
+
+/** An allowance per opossum breaker (its options, listeners and rolling-window buckets); not counted. */
+const BREAKER_BYTES = 4096;
 
 function policiesOf(settings: OrderContextSettings): Record<PartName, CachePolicy> {
   const maxStaleMs = settings.maxStaleSeconds * 1000;

@@ -13,6 +13,9 @@ export interface CallSite {
   method: string;
 }
 
+/** Methods whose result has a schema of its own; the others are checked against their kind's. */
+const OUTPUT_SCHEMAS: Readonly<Record<string, string>> = { "transform.outbound": "plugins/outbound.schema.json" };
+
 /**
  * The runner's answer (`o<json>`, `u`, `e<error>`, `x<error>`) → the validated result or null;
  * anything else becomes the HubError the caller sees.
@@ -24,7 +27,7 @@ export function decodeResult(raw: string, site: CallSite, schemas: SchemaRegistr
     case "o": {
       const value = JSON.parse(raw.slice(1)) as unknown;
       if (value === null) return null;
-      const schemaId = `plugins/${site.kind}.schema.json`;
+      const schemaId = OUTPUT_SCHEMAS[`${site.kind}.${site.method}`] ?? `plugins/${site.kind}.schema.json`;
       const validate = schemas.validator(schemaId);
       if (validate(value)) return value;
       const errors = toFieldErrors(validate.errors);

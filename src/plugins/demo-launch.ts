@@ -38,6 +38,6 @@ export async function startDemoIfEnabled(config: HubConfig, logger: Logger, hubR
     if (settings.config?.["baseUrl"] !== undefined) continue;
     config.plugins[name] = { ...settings, config: { ...settings.config, baseUrl: demo.url } };
   }
-  logger.info({ url: demo.url, plugins: enabled }, `demo business system listening on ${demo.url} (KEFU_DEMO_BUSINESS_SYSTEM=false turns it off); try POST /v1/plugins/demo-orders/invoke with {"method":"getOrder","input":{"orderId":"SO-100001"}}`);
+  logger.info({ url: demo.url, plugins: enabled }, `demo business system listening on ${demo.url} (KEFU_DEMO_BUSINESS_SYSTEM=false turns it off); try POST /v1/plugins/demo-orders/invoke with {"method":"getOrder","input":{"orderId":"SO-100003"}}`);
   return demo;
 }

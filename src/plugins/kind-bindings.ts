@@ -4,6 +4,13 @@ import type { PluginRecords } from "./plugin-record.ts";
 
 const KINDS = Object.keys(PLUGIN_METHODS) as PluginKind[];
 
+/**
+ * Kinds whose plugins the hub calls by name, never by kind: each inbound source names its
+ * transform plugin. Several of them loaded is the normal case, not a setup problem to warn about
+ * or to show as degraded readiness.
+ */
+const CALLED_BY_NAME: ReadonlySet<PluginKind> = new Set(["transform"]);
+
 export interface KindBindingsOptions {
   records: PluginRecords;
   /** KEFU_PLUGIN_KINDS (config `pluginKinds`): the plugin chosen per kind. @defaultValue {} */
@@ -39,7 +46,7 @@ export class KindBindings {
 
   /** The kinds whose calls fail because of the plugin setup (ambiguous, or a binding that names no loaded plugin of the kind). */
   problems(): KindBinding[] {
-    return KINDS.map((kind) => this.#current[kind]).filter((binding) => binding.state === "ambiguous" || binding.state === "unavailable");
+    return KINDS.map((kind) => this.#current[kind]).filter((binding) => (binding.state === "ambiguous" && !CALLED_BY_NAME.has(binding.kind)) || binding.state === "unavailable");
   }
 
   /** Resolves every kind from the plugins loaded now; with `announce`, logs what changed since the last announcement. */
@@ -61,7 +68,7 @@ export class KindBindings {
       if (before === key) continue;
       this.#announced.set(binding.kind, key);
       const fields = { kind: binding.kind, plugin: binding.plugin, candidates: binding.candidates, configured: binding.configured };
-      if (binding.state === "ambiguous" || binding.state === "unavailable") {
+      if ((binding.state === "ambiguous" && !CALLED_BY_NAME.has(binding.kind)) || binding.state === "unavailable") {
         logger.warn(fields, `${binding.kind} calls fail with ${unservedCode(binding)}: ${binding.detail ?? binding.state}`);
       } else if (binding.state === "served" && (binding.configured || (before !== undefined && !before.startsWith("served:")))) {
         logger.info(fields, `${binding.kind} calls go to ${binding.plugin}${binding.configured ? " (KEFU_PLUGIN_KINDS)" : ""}`);

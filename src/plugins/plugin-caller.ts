@@ -11,6 +11,23 @@ export const PLUGIN_METHODS = {
 
 export type PluginKind = keyof typeof PLUGIN_METHODS;
 
+/**
+ * Methods a kind may export besides its required ones: a transform plugin's `outbound(input)`
+ * shapes webhook bodies of the subscriptions that name it, and is not needed for inbound sources.
+ */
+export const OPTIONAL_METHODS: { readonly [K in PluginKind]: readonly string[] } = {
+  orders: [],
+  payments: [],
+  logistics: [],
+  crm: [],
+  transform: ["outbound"],
+};
+
+/** Every method a plugin of `kind` can be called with. */
+export function callableMethods(kind: PluginKind): readonly string[] {
+  return [...PLUGIN_METHODS[kind], ...OPTIONAL_METHODS[kind]];
+}
+
 export interface PluginCallOptions {
   /** Caller's deadline; the plugin's own `limits.timeoutMs` still applies when shorter. */
   timeoutMs?: number;

@@ -15,7 +15,7 @@ import { pluginInfo, type PluginInfo } from "./plugin-status.ts";
 import { watchPlugins } from "./plugin-watcher.ts";
 import { RunnerClient } from "./runner-client.ts";
 import { runnerEvents } from "./runner-events.ts";
-import type { FakeRoute, RunnerInit } from "./runner/protocol.ts";
+import type { FakeRoute, RunnerInit, RunnerMemory } from "./runner/protocol.ts";
 import { VersionLoader } from "./version-loader.ts";
 import { VersionSwap } from "./version-swap.ts";
 
@@ -177,6 +177,11 @@ export class PluginHost implements PluginCaller {
     if (!this.#runner.isUp()) return "the plugin runner is not running";
     const problems = this.#bindings.problems();
     return problems.length === 0 ? "ok" : degradedState(problems.map((binding) => `${binding.kind}: ${binding.detail ?? binding.state}`).join("; "));
+  }
+
+  /** The runner process's memory and every isolate's heap (for /godmode); rejects when the runner does not answer within 1 s. */
+  async memoryReport(): Promise<RunnerMemory> {
+    return JSON.parse(await this.#runner.request({ t: "memory" }, 1000)) as RunnerMemory;
   }
 
   /** The runner's process id (tests use it to kill the runner). */

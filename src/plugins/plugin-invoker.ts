@@ -2,7 +2,7 @@ import type { Histogram } from "prom-client";
 import { HubError } from "../http/errors.ts";
 import type { SchemaRegistry } from "../schemas/schema-registry.ts";
 import { decodeResult, outcomeOf, toHubError, withSignal, type CallOutcome, type CallSite } from "./call-outcome.ts";
-import { PLUGIN_METHODS, type PluginCallOptions } from "./plugin-caller.ts";
+import { callableMethods, type PluginCallOptions } from "./plugin-caller.ts";
 import type { InputCheck } from "./plugin-input.ts";
 import { noteError, type PluginRecords } from "./plugin-record.ts";
 import type { RunnerClient } from "./runner-client.ts";
@@ -29,6 +29,8 @@ export interface PluginInvokerOptions {
  */
 export class PluginInvoker {
   readonly #options: PluginInvokerOptions;
+  /** The histogram's child per plugin, method and outcome, looked up once: observe({…}) hashes the labels on every call. */
+  readonly #durationOf = new Map<string, { observe(seconds: number): void }>();
 
   constructor(options: PluginInvokerOptions) {
     this.#options = options;
@@ -60,14 +62,17 @@ export class PluginInvoker {
     } finally {
       const durationMs = performance.now() - started;
       record.stats.record(durationMs, outcome !== "ok" && outcome !== "not_found");
-      duration.observe({ plugin: name, method, outcome }, durationMs / 1000);
+      const labels = `${name}\n${method}\n${outcome}`;
+      let child = this.#durationOf.get(labels);
+      if (!child) this.#durationOf.set(labels, (child = duration.labels({ plugin: name, method, outcome })));
+      child.observe(durationMs / 1000);
       swap.leave(name, version);
     }
   }
 }
 
 function checkMethod({ kind, method }: CallSite): void {
-  const methods: readonly string[] = PLUGIN_METHODS[kind];
+  const methods = callableMethods(kind);
   if (methods.includes(method)) return;
   throw new HubError("validation_failed", `a ${kind} plugin has no method ${method}; it has ${methods.join(", ")}`, {
     errors: [{ pointer: "/method", message: `must be one of ${methods.join(", ")}` }],

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { build, type Plugin as EsbuildPlugin } from "esbuild";
+import { build, stop as stopEsbuild, type Plugin as EsbuildPlugin } from "esbuild";
 import type { SchemaRegistry } from "../schemas/schema-registry.ts";
 import { toFieldErrors } from "../schemas/schema-registry.ts";
 import type { PluginKind } from "./plugin-caller.ts";
@@ -128,8 +128,26 @@ function resolveOrigin(entry: string, config: Record<string, unknown>): string {
   }
 }
 
+/** How long esbuild's service process may sit idle after the last bundle before it is stopped. */
+const ESBUILD_IDLE_MS = 2000;
+// esbuild's service is one child process for the whole Node process (~15 MB RSS), so its idle
+// timer is module state too. Bundles are made at start-up and on a hot reload only: between those
+// the process is stopped, and the next build() starts a new one by itself.
+let bundling = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+
 /** Bundles the entry and what it imports from the plugin folder into one IIFE; nothing else may be imported. */
 async function bundle(dir: string, entry: string): Promise<string> {
+  clearTimeout(idleTimer);
+  bundling++;
+  try {
+    return await bundleOnce(dir, entry);
+  } finally {
+    if (--bundling === 0) idleTimer = setTimeout(() => void stopEsbuild(), ESBUILD_IDLE_MS).unref();
+  }
+}
+
+async function bundleOnce(dir: string, entry: string): Promise<string> {
   const root = resolve(dir);
   const confine: EsbuildPlugin = {
     name: "confine-to-plugin-folder",

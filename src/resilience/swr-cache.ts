@@ -57,7 +57,12 @@ export interface SwrCache {
   /** As {@link invalidate}, in this process only: another instance already removed the shared copy. */
   invalidateLocal(keys: readonly string[]): void;
   readonly size: number;
+  /** Entries and about how many bytes they take: counted JSON where serialized, sampled otherwise. */
+  memoryReport(): { entries: number; bytes: number; estimated: boolean };
 }
+
+/** Entries stringified to estimate the ones that have no JSON yet; bounded, since /godmode asks every second. */
+const SIZE_SAMPLE = 32;
 
 export function createSwrCache(options: SwrCacheOptions = {}): SwrCache {
   const { tier, onTierError = () => undefined, now = Date.now } = options;
@@ -143,6 +148,27 @@ export function createSwrCache(options: SwrCacheOptions = {}): SwrCache {
       } catch (error) {
         onTierError(error, "delete");
       }
+    },
+    memoryReport() {
+      let bytes = 0;
+      let withoutJson = 0;
+      let sampled = 0;
+      let sampledBytes = 0;
+      for (const [key, entry] of memory.entries()) {
+        bytes += key.length * 2 + 64;
+        if (entry.json) {
+          bytes += entry.json.length;
+        } else {
+          withoutJson++;
+          if (sampled < SIZE_SAMPLE) {
+            sampled++;
+            // UTF-16 in the heap: about twice the JSON's length for the object graph, as a floor.
+            sampledBytes += (JSON.stringify(entry.value)?.length ?? 4) * 2;
+          }
+        }
+      }
+      if (sampled > 0) bytes += Math.round((sampledBytes / sampled) * withoutJson);
+      return { entries: memory.size, bytes, estimated: true };
     },
     get size() {
       return memory.size;

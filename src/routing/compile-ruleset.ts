@@ -26,7 +26,7 @@ export function compileRuleset(document: RulesetDocument, options: CompileOption
     const first = seen.get(rule.name);
     if (first !== undefined) errors.push({ pointer: `${pointer}/name`, rule: rule.name, message: `rule "${rule.name}": the name is already used by rule ${first}` });
     seen.set(rule.name, index);
-    const compiler = new ConditionCompiler(rule, facts, options, errors);
+    const compiler = new ConditionCompiler(rule.name, facts, options, errors);
     const root = compiler.compile(rule.conditions, `${pointer}/conditions`);
     checkFallback(rule, pointer, facts, errors);
     const records = [...compiler.records];
@@ -73,14 +73,30 @@ const VALUE_SHAPES: Readonly<Record<string, { check: (value: unknown) => boolean
   startsWith: { check: (v) => typeof v === "string", expected: "a string" },
 };
 
+/**
+ * One condition tree compiled against a catalogue of facts other than routing's: the sessions'
+ * risk rules use it, so that they read, compare and report errors exactly as routing rules do.
+ */
+export function compileConditions(
+  conditions: Condition,
+  catalogue: ReadonlyMap<string, FactDefinition>,
+  options: CompileOptions,
+  ruleName: string,
+  pointer: string,
+): { root: CompiledNode; errors: RulesetProblem[] } {
+  const errors: RulesetProblem[] = [];
+  const root = new ConditionCompiler(ruleName, catalogue, options, errors).compile(conditions, pointer);
+  return { root, errors };
+}
+
 class ConditionCompiler {
   readonly records = new Set<PluginRecord>();
-  readonly #rule: RuleDocument;
+  readonly #rule: string;
   readonly #facts: ReadonlyMap<string, FactDefinition>;
   readonly #options: CompileOptions;
   readonly #errors: RulesetProblem[];
 
-  constructor(rule: RuleDocument, facts: ReadonlyMap<string, FactDefinition>, options: CompileOptions, errors: RulesetProblem[]) {
+  constructor(rule: string, facts: ReadonlyMap<string, FactDefinition>, options: CompileOptions, errors: RulesetProblem[]) {
     this.#rule = rule;
     this.#facts = facts;
     this.#options = options;
@@ -116,7 +132,7 @@ class ConditionCompiler {
   }
 
   #problem(pointer: string, message: string): void {
-    this.#errors.push({ pointer, rule: this.#rule.name, message: `rule "${this.#rule.name}": ${message}` });
+    this.#errors.push({ pointer, rule: this.#rule, message: `rule "${this.#rule}": ${message}` });
   }
 }
 

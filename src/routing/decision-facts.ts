@@ -1,6 +1,6 @@
 import type { HubEvent } from "../events/hub-event.ts";
 import { isHubError } from "../http/errors.ts";
-import { RECORD_KEYS, type Clock, type FactDefinition, type PluginRecord } from "./facts.ts";
+import { RECORD_KEYS, type FactContext, type FactDefinition, type PluginRecord } from "./facts.ts";
 
 /** A plugin-backed fact not fetched yet: the evaluator fetches the rule's records and retries. */
 export const PENDING: unique symbol = Symbol("pending");
@@ -21,7 +21,7 @@ export interface RecordFetcher {
 export interface DecisionFactsOptions {
   event: HubEvent;
   catalogue: ReadonlyMap<string, FactDefinition>;
-  clock: Clock;
+  clock: FactContext;
   fetcher?: RecordFetcher;
   /** Epoch ms by which plugin facts must have arrived. */
   deadline: number;

@@ -83,3 +83,21 @@ export function applyOperator(operator: { evaluate(a: unknown, b: unknown): bool
     return false;
   }
 }
+
+/**
+ * A condition tree over facts that are all at hand (no plugin fetch, no fallback): the sessions'
+ * risk rules. Same operators and the same empty-`all`/`any` semantics as {@link evaluateNode}.
+ */
+export function evaluateSync(node: CompiledNode, valueOf: (fact: string) => unknown): boolean {
+  const read = (access: FactAccess): unknown => (access.steps ? readPath(valueOf(access.fact), access.steps) : valueOf(access.fact));
+  switch (node.kind) {
+    case "fact":
+      return applyOperator(node.operator, read(node.lhs), node.rhs ? read(node.rhs) : node.value);
+    case "all":
+      return node.children.every((child) => evaluateSync(child, valueOf));
+    case "any":
+      return node.children.length === 0 || node.children.some((child) => evaluateSync(child, valueOf));
+    case "not":
+      return !evaluateSync(node.child, valueOf);
+  }
+}

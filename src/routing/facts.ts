@@ -9,7 +9,7 @@ export interface EventFact {
   source: "event" | "derived";
   type: FactType;
   description: string;
-  read(event: HubEvent, clock: Clock): unknown;
+  read(event: HubEvent, context: FactContext): unknown;
 }
 
 export interface PluginFact {
@@ -30,6 +30,19 @@ export interface Clock {
 }
 
 const WEEKDAYS: Record<string, string> = { Mon: "mon", Tue: "tue", Wed: "wed", Thu: "thu", Fri: "fri", Sat: "sat", Sun: "sun" };
+
+/**
+ * What derived facts read besides the event: the hub's clock and, when sessions are wired
+ * (src/app.ts), the live context of a session.
+ */
+export interface FactContext extends Clock {
+  session?(sessionId: string): Record<string, unknown> | undefined;
+}
+
+function sessionOf(event: HubEvent, context: FactContext): Record<string, unknown> | undefined {
+  const sessionId = event.data["sessionId"];
+  return typeof sessionId === "string" ? context.session?.(sessionId) : undefined;
+}
 
 export function createClock(timeZone: string): Clock {
   // One formatter per hub: constructing Intl formatters is the expensive part.
@@ -107,6 +120,24 @@ export const BUILT_IN_FACTS: Readonly<Record<string, FactDefinition>> = {
   tags: dataField("tags", "array", "tags set by the sender"),
   hourOfDay: { source: "derived", type: "number", description: "0–23, from occurredAt in KEFU_TIMEZONE", read: (event, clock) => clock.hourOfDay(event.occurredAt) },
   weekday: { source: "derived", type: "string", description: "mon … sun, from occurredAt in KEFU_TIMEZONE", read: (event, clock) => clock.weekday(event.occurredAt) },
+  session: {
+    source: "derived",
+    type: "object",
+    description: "the live context of the session in data.sessionId (docs/sessions.md), use with path, e.g. $.behavior.counters.paymentFailed10m",
+    read: (event, context) => sessionOf(event, context),
+  },
+  "session.risk.level": {
+    source: "derived",
+    type: "string",
+    description: "low, medium or high: the risk of the session in data.sessionId",
+    read: (event, context) => readDotted(sessionOf(event, context), "risk.level"),
+  },
+  "session.counters": {
+    source: "derived",
+    type: "object",
+    description: "the counters of the session in data.sessionId, by name (use with path)",
+    read: (event, context) => readDotted(sessionOf(event, context), "behavior.counters"),
+  },
   "customer.tier": pluginField("customer", "string", "crm plugin: the customer's tier", "tier"),
   "customer.riskLevel": pluginField("customer", "string", "crm plugin: the customer's risk level", "riskLevel"),
   "order.amount": pluginField("order", "number", "orders plugin: the order total in major units of its currency", "amount"),

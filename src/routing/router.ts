@@ -2,7 +2,7 @@ import type { HubEvent, RoutingDecision } from "../events/hub-event.ts";
 import type { CompiledRule, CompiledRuleset } from "./compiled-ruleset.ts";
 import { DecisionFacts, type DecisionFactsOptions, type RecordFetcher, type UnavailableReason } from "./decision-facts.ts";
 import { findDecidingRule } from "./evaluate.ts";
-import type { Clock } from "./facts.ts";
+import type { FactContext } from "./facts.ts";
 import { traceRuleset, type RuleTrace } from "./trace.ts";
 
 /** A compiled ruleset and the version it was stored as; swapped whole, never mutated. */
@@ -34,7 +34,7 @@ export interface Router {
 
 export interface RouterOptions {
   initial: ActiveRuleset;
-  clock: Clock;
+  clock: FactContext;
   fetcher?: RecordFetcher;
   /** Budget for plugin-backed facts per decision. */
   factTimeoutMs: number;

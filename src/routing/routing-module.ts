@@ -10,7 +10,7 @@ import type { PluginCaller } from "../plugins/plugin-caller.ts";
 import type { RedisFactory } from "../redis/redis-factory.ts";
 import type { SchemaRegistry } from "../schemas/schema-registry.ts";
 import type { DecisionFactsOptions } from "./decision-facts.ts";
-import { assertTimeZone, createClock } from "./facts.ts";
+import { assertTimeZone, createClock, type FactContext } from "./facts.ts";
 import { createPluginRecordFetcher } from "./plugin-records.ts";
 import { createRecentEvents } from "./recent-events.ts";
 import { createRouter, type Router } from "./router.ts";
@@ -32,6 +32,10 @@ export interface RoutingModuleOptions {
   auth: Auth;
   /** The plugin host; without it plugin-backed facts are unavailable (decisions say degraded). */
   plugins?: PluginCaller;
+  /** The live context of a session, for the `session*` facts (src/sessions through src/app.ts). */
+  sessionOf?: (sessionId: string) => Record<string, unknown> | undefined;
+  /** A ruleset file made current while Redis holds none and KEFU_ROUTING_RULES is unset (the demo's example). */
+  exampleRules?: string;
 }
 
 export interface RoutingModule {
@@ -46,10 +50,10 @@ export interface RoutingModule {
 const START_WAIT_MS = 2000;
 
 /** Builds routing and brings it to Redis's current ruleset (and KEFU_ROUTING_RULES) before returning. */
-export async function createRoutingModule({ config, logger: parent, redis, schemas, registry, auth, plugins }: RoutingModuleOptions): Promise<RoutingModule> {
+export async function createRoutingModule({ config, logger: parent, redis, schemas, registry, auth, plugins, sessionOf, exampleRules }: RoutingModuleOptions): Promise<RoutingModule> {
   const logger = parent.child({ module: "routing" });
   assertTimeZone(config.timezone);
-  const clock = createClock(config.timezone);
+  const clock: FactContext = { ...createClock(config.timezone), ...(sessionOf ? { session: sessionOf } : {}) };
   const checker = createRulesetChecker(schemas);
   const fetcher = createPluginRecordFetcher({ ...(plugins ? { caller: plugins } : {}), cacheTtlSeconds: config.routingFactCacheTtlSeconds });
   const initial = { version: 0, compiled: checker.compileOrThrow(BUILT_IN_VERSION.ruleset).compiled };
@@ -75,7 +79,11 @@ export async function createRoutingModule({ config, logger: parent, redis, schem
     },
   });
   // An invalid seed file stops the start now; applying it needs Redis and happens in start().
-  const seed = config.routingRules ? await readSeedFile(checker, config.routingRules) : undefined;
+  const seed = config.routingRules
+    ? await readSeedFile(checker, config.routingRules)
+    : exampleRules
+      ? { ...(await readSeedFile(checker, exampleRules)), when: "unset" as const }
+      : undefined;
   const service = new RoutingService({
     store,
     router,

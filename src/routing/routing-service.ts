@@ -5,7 +5,7 @@ import type { HubEvent, RoutingDecision } from "../events/hub-event.ts";
 import { HubError } from "../http/errors.ts";
 import type { RulesetProblem } from "./compiled-ruleset.ts";
 import { DecisionFacts, PENDING, UNAVAILABLE, type DecisionFactsOptions, type RecordFetcher } from "./decision-facts.ts";
-import type { Clock } from "./facts.ts";
+import type { FactContext } from "./facts.ts";
 import type { RecentEvents } from "./recent-events.ts";
 import { createReferenceEngine, referencedFacts, type ReferenceEngine } from "./reference-engine.ts";
 import type { ActiveRuleset, Explanation, Router } from "./router.ts";
@@ -38,7 +38,7 @@ export interface RoutingServiceOptions {
   checker: RulesetChecker;
   sync: RulesetSync;
   recent: RecentEvents;
-  clock: Clock;
+  clock: FactContext;
   fetcher?: RecordFetcher;
   factTimeoutMs: number;
   /** Told of each plugin record a decision could not fetch (logging). */
@@ -46,8 +46,19 @@ export interface RoutingServiceOptions {
   logger: Logger;
   /** Routing's Redis connections; each attempt to load waits for them to be ready. */
   connections: readonly Redis[];
-  /** KEFU_ROUTING_RULES: a ruleset (checked already) that becomes current at start when it differs. */
-  seed?: { file: string; document: RulesetDocument };
+  /**
+   * A ruleset (checked already) made current at start. `differs` (KEFU_ROUTING_RULES): whenever it
+   * differs from Redis's current one. `unset` (the demo's worked example): only while Redis holds
+   * no ruleset yet, so that one activated through the API survives a restart.
+   */
+  seed?: RulesetSeed;
+}
+
+export interface RulesetSeed {
+  file: string;
+  document: RulesetDocument;
+  /** @defaultValue "differs" */
+  when?: "differs" | "unset";
 }
 
 /** What the routes call: versions, activation with compare-and-set, dry-run and simulation. */
@@ -74,7 +85,7 @@ export class RoutingService {
       try {
         await Promise.all(this.#o.connections.map((connection) => whenReady(connection, 2000)));
         await this.#o.sync.start();
-        if (this.#o.seed) await this.#seed(this.#o.seed.file, this.#o.seed.document);
+        if (this.#o.seed) await this.#seed(this.#o.seed);
         this.#loaded = true;
         return;
       } catch (error) {
@@ -167,13 +178,15 @@ export class RoutingService {
     return { version: -1, compiled: this.#o.checker.compileOrThrow(document, "the candidate ruleset").compiled };
   }
 
-  async #seed(file: string, document: RulesetDocument): Promise<void> {
+  async #seed({ file, document, when = "differs" }: RulesetSeed): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const current = await this.current();
       if (canonical(current.ruleset) === canonical(document)) return;
+      if (when === "unset" && current.version !== 0) return;
       try {
         const { version } = await this.activate(document, current.version, `file:${file}`);
-        this.#o.logger.info({ version, file }, "routing ruleset seeded from KEFU_ROUTING_RULES");
+        if (when === "unset") this.#o.logger.info({ version, file }, `routing: the worked example ${file} is active (the demo's ruleset; try POST /v1/routing/decide, see the README)`);
+        else this.#o.logger.info({ version, file }, "routing ruleset seeded from KEFU_ROUTING_RULES");
         return;
       } catch (error) {
         if ((error as HubError).code !== "precondition_failed") throw error;
@@ -202,7 +215,7 @@ function whenReady(connection: Redis, ms: number): Promise<void> {
 }
 
 /** Reads and checks a KEFU_ROUTING_RULES file; throws (stopping the start) when it is not a valid ruleset. */
-export async function readSeedFile(checker: RulesetChecker, file: string): Promise<{ file: string; document: RulesetDocument }> {
+export async function readSeedFile(checker: RulesetChecker, file: string): Promise<RulesetSeed> {
   let document: unknown;
   try {
     document = JSON.parse(await readFile(file, "utf8"));

@@ -35,10 +35,18 @@ export function createSchemaRegistry(dir: string): SchemaRegistry {
   }
   const plain = createAjv(loaded, false);
   let coercing: Ajv2020 | undefined;
+  // Per-call lookups (a plugin's input and output on every call) cost 1–2 % of the hub's CPU in
+  // ajv.getSchema's URI resolution (bench/inbound.ts): found once, kept.
+  const found = new Map<Ajv2020, Map<string, ValidateFunction>>();
   const lookup = <T>(ajv: Ajv2020, schemaId: string): ValidateFunction<T> => {
+    let cache = found.get(ajv);
+    if (!cache) found.set(ajv, (cache = new Map<string, ValidateFunction>()));
+    const known = cache.get(schemaId);
+    if (known) return known as ValidateFunction<T>;
     const id = schemaId.includes("://") ? schemaId : SCHEMA_BASE_URI + schemaId;
     const validate = ajv.getSchema<T>(id);
     if (!validate) throw new Error(`unknown schema ${id}`);
+    cache.set(schemaId, validate);
     return validate;
   };
   return {
@@ -55,23 +63,40 @@ function createAjv(schemas: ReadonlyMap<string, Record<string, unknown>>, coerce
   return ajv;
 }
 
-/** ajv errors as `{pointer, message}`, pointing at the missing property itself when one is required. */
+/**
+ * ajv errors as `{pointer, message}`, pointing at the missing property itself when one is required,
+ * one entry per field. ajv reports a field once per schema that checks it (an event's `data` is
+ * typed by the envelope and by its type's schema: `/data must be object` twice) and adds an `if`
+ * entry (`must match "then" schema`, at the `if`'s own level) over what failed inside the `then`;
+ * those wrappers are dropped and a field's distinct messages joined.
+ */
 export function toFieldErrors(errors: readonly ErrorObject[] | null | undefined): FieldError[] {
-  return (errors ?? []).map((error) => {
-    if (error.keyword === "required") {
-      const missing = (error.params as { missingProperty: string }).missingProperty;
-      return { pointer: `${error.instancePath}/${escapePointer(missing)}`, message: "is required" };
-    }
-    if (error.keyword === "additionalProperties") {
-      const extra = (error.params as { additionalProperty: string }).additionalProperty;
-      return { pointer: `${error.instancePath}/${escapePointer(extra)}`, message: "is not an allowed property" };
-    }
-    if (error.keyword === "enum") {
-      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
-      return { pointer: error.instancePath, message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}` };
-    }
-    return { pointer: error.instancePath, message: error.message ?? "is invalid" };
-  });
+  const all = errors ?? [];
+  const specific = all.filter((error) => error.keyword !== "if");
+  const byPointer = new Map<string, string[]>();
+  for (const { pointer, message } of (specific.length > 0 ? specific : all).map(toFieldError)) {
+    const messages = byPointer.get(pointer);
+    if (!messages) byPointer.set(pointer, [message]);
+    else if (!messages.includes(message)) messages.push(message);
+  }
+  return [...byPointer].map(([pointer, messages]) => ({ pointer, message: messages.join("; ") }));
+}
+
+function toFieldError(error: ErrorObject): FieldError {
+  if (error.keyword === "required") {
+    const missing = (error.params as { missingProperty: string }).missingProperty;
+    return { pointer: `${error.instancePath}/${escapePointer(missing)}`, message: "is required" };
+  }
+  if (error.keyword === "additionalProperties" || error.keyword === "unevaluatedProperties") {
+    const params = error.params as { additionalProperty?: string; unevaluatedProperty?: string };
+    const extra = params.additionalProperty ?? params.unevaluatedProperty ?? "";
+    return { pointer: `${error.instancePath}/${escapePointer(extra)}`, message: "is not an allowed property" };
+  }
+  if (error.keyword === "enum") {
+    const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+    return { pointer: error.instancePath, message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}` };
+  }
+  return { pointer: error.instancePath, message: error.message ?? "is invalid" };
 }
 
 function escapePointer(segment: string): string {

@@ -28,9 +28,11 @@ test("a slow carrier API: shipments degraded within the deadline, then fresh fro
   const hub = await startTestHubWithDemo({ ...noCrmCache, contextPartTimeoutMs: 300, contextDeadlineMs: 600, contextShipmentsTtlSeconds: 1 });
   try {
     const orderId = hub.demo.orderIds()[7]!;
-    hub.demo.setKnobs("logistics", { latencyMs: 700 });
+    // The carrier takes 1.5 s: bounds well above the 600 ms deadline still tell "answered at the
+    // deadline" from "waited for the carrier" on a loaded machine.
+    hub.demo.setKnobs("logistics", { latencyMs: 1500 });
     const first = await getContext(hub, orderId);
-    assert.ok(first.ms < 600 + 150, `answered after ${first.ms.toFixed(0)} ms; deadline 600`);
+    assert.ok(first.ms < 600 + 500, `answered after ${first.ms.toFixed(0)} ms; deadline 600`);
     assert.deepEqual(first.body.degraded, [{ part: "shipments", reason: "timeout" }]);
     assert.equal(first.body.shipments, null);
     assert.equal(first.body.order?.id, orderId);
@@ -44,14 +46,14 @@ test("a slow carrier API: shipments degraded within the deadline, then fresh fro
     assert.ok(Array.isArray(fresh.shipments));
     assert.equal(hub.demo.counts().logistics, 1, "the late call was used, not repeated");
 
-    // Past the 1 s TTL the old shipments answer at once while one refresh (700 ms) runs.
+    // Past the 1 s TTL the old shipments answer at once while one refresh (1.5 s) runs.
     const stale = await eventually(async () => {
       const { body, ms } = await getContext(hub, orderId);
       return body.sources.shipments?.cache === "stale" ? { body, ms } : undefined;
     }, 3000, "the shipments to go stale");
     assert.deepEqual(stale.body.shipments, fresh.shipments);
     assert.deepEqual(stale.body.degraded, []);
-    assert.ok(stale.ms < 300, `a stale answer took ${stale.ms.toFixed(0)} ms`);
+    assert.ok(stale.ms < 500, `a stale answer took ${stale.ms.toFixed(0)} ms`);
     await eventually(async () => (await getContext(hub, orderId)).body.sources.shipments?.cache === "hit", 3000, "the refresh");
     assert.equal(hub.demo.counts().logistics, 2);
   } finally {

@@ -1,111 +1,45 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { eventually, startTestHub, TEST_KEYS, type TestHub } from "../helpers/test-hub.ts";
+import { CHROMIUM, launchChromium, type Browser, type Page } from "../helpers/chromium.ts";
+import { eventually, TEST_KEYS } from "../helpers/test-hub.ts";
+import { startTestHubWithDemo, type TestHubWithDemo } from "../helpers/test-hub-with-demo.ts";
 
-// Swagger UI in a real headless Chromium, driven over the DevTools protocol: "Authorize" with a key,
-// then "Try it out" → "Execute" on GET /v1/whoami. Skipped where Debian's chromium is not installed.
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((path) => existsSync(path));
+// Swagger UI in a real headless Chromium: "Authorize" with a key, then "Try it out" → "Execute" on
+// GET /v1/whoami, on the order context with the document's example ids as they are filled in, and on
+// the signed demo inbound push. Skipped where Debian's chromium is not installed.
+let hub: TestHubWithDemo;
+let browser: Browser;
+let tab: Page;
 
-interface Cdp {
-  send<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
-  close(): void;
-}
-
-async function connect(wsUrl: string): Promise<Cdp> {
-  const socket = new WebSocket(wsUrl);
-  await new Promise((resolve, reject) => {
-    socket.addEventListener("open", resolve, { once: true });
-    socket.addEventListener("error", reject, { once: true });
-  });
-  let nextId = 1;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  socket.addEventListener("message", (event: { data: unknown }) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } };
-    const waiter = message.id === undefined ? undefined : pending.get(message.id);
-    if (!waiter) return;
-    pending.delete(message.id as number);
-    if (message.error) waiter.reject(new Error(message.error.message));
-    else waiter.resolve(message.result);
-  });
-  return {
-    send<T>(method: string, params: Record<string, unknown> = {}) {
-      const id = nextId++;
-      socket.send(JSON.stringify({ id, method, params }));
-      return new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
-    },
-    close: () => socket.close(),
-  };
-}
-
-let hub: TestHub;
-let browser: ChildProcess | undefined;
-let profileDir: string;
-let page: Cdp;
-
-async function evaluate<T>(expression: string): Promise<T> {
-  const reply = await page.send<{ result: { value: T }; exceptionDetails?: unknown }>("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true });
-  if (reply.exceptionDetails) throw new Error(`evaluation failed: ${JSON.stringify(reply.exceptionDetails)}`);
-  return reply.result.value;
-}
+const evaluate = <T>(expression: string): Promise<T> => tab.evaluate<T>(expression);
 
 before(async () => {
   if (!CHROMIUM) return;
-  hub = await startTestHub();
-  profileDir = mkdtempSync(join(tmpdir(), "kefu-chromium-"));
-  browser = spawn(CHROMIUM, [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", `--user-data-dir=${profileDir}`, "--remote-debugging-port=0", "about:blank",
-  ], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  browser.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const browserWs = await eventually(() => stderr.match(/DevTools listening on (ws:\/\/\S+)/)?.[1], 15_000, "Chromium's DevTools endpoint");
-  const { port } = new URL(browserWs);
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { type: string; webSocketDebuggerUrl: string }[];
-  const target = targets.find((t) => t.type === "page");
-  assert.ok(target, "a page target");
-  page = await connect(target.webSocketDebuggerUrl);
-  await page.send("Page.enable");
-  await page.send("Runtime.enable");
+  // With the demo business system, as under npm start, so that the examples' ids can be found.
+  hub = await startTestHubWithDemo();
+  browser = await launchChromium(CHROMIUM);
+  tab = await browser.newPage({ width: 1280, height: 900 });
 });
 
 after(async () => {
   try {
-    page?.close();
-    if (browser && browser.exitCode === null && browser.signalCode === null) {
-      const exited = once(browser, "exit");
-      browser.kill("SIGKILL");
-      await exited;
-    }
+    await browser?.close();
   } finally {
     await hub?.close();
-    // Chromium's helper processes (crashpad) may still be writing to the profile for a moment; a
-    // temporary directory left behind must not fail the run.
-    if (profileDir) {
-      try {
-        rmSync(profileDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-      } catch (error) {
-        console.warn(`could not remove ${profileDir}: ${(error as Error).message}`);
-      }
-    }
   }
 });
 
 test("Swagger UI: Authorize with a key, then Try it out on GET /v1/whoami answers 200", { skip: CHROMIUM ? false : "no Chromium here", timeout: 60_000 }, async () => {
-  await page.send("Page.navigate", { url: `${hub.url}/docs/` });
+  await tab.navigate(`${hub.url}/docs/`);
   await eventually(() => evaluate<boolean>("!!document.querySelector('#operations-auth-whoAmI')"), 20_000, "the whoami operation to render");
 
   await evaluate(`ui.authActions.authorize({ bearerAuth: { name: "bearerAuth", schema: { type: "http", scheme: "bearer" }, value: ${JSON.stringify(TEST_KEYS.read)} } })`);
-  await evaluate("document.querySelector('#operations-auth-whoAmI .opblock-summary-control').click()");
+  await tab.page.click("#operations-auth-whoAmI .opblock-summary-control");
   await eventually(() => evaluate<boolean>("!!document.querySelector('#operations-auth-whoAmI .try-out__btn')"), 10_000, "Try it out");
   // The hub turns tryItOutEnabled on, so operations open ready to execute; the button then reads "Cancel".
   assert.equal(await evaluate<string>("document.querySelector('#operations-auth-whoAmI .try-out__btn').textContent.trim()"), "Cancel");
   await eventually(() => evaluate<boolean>("!!document.querySelector('#operations-auth-whoAmI .execute')"), 10_000, "Execute");
-  await evaluate("document.querySelector('#operations-auth-whoAmI .execute').click()");
+  await tab.page.click("#operations-auth-whoAmI .execute");
 
   const status = await eventually(
     () => evaluate<string | undefined>("document.querySelector('#operations-auth-whoAmI .live-responses-table tr.response .response-col_status')?.textContent?.trim() || undefined"),
@@ -114,10 +48,61 @@ test("Swagger UI: Authorize with a key, then Try it out on GET /v1/whoami answer
   );
   const body = await evaluate<string>("document.querySelector('#operations-auth-whoAmI .live-responses-table .microlight')?.textContent ?? ''");
   if (process.env["KEFU_SCREENSHOT"]) {
-    const shot = await page.send<{ data: string }>("Page.captureScreenshot", { format: "png", captureBeyondViewport: true });
-    writeFileSync(process.env["KEFU_SCREENSHOT"], Buffer.from(shot.data, "base64"));
+    await tab.page.screenshot({ path: process.env["KEFU_SCREENSHOT"], fullPage: true });
   }
   assert.equal(status, "200");
   assert.match(body, /"scopes"/);
   assert.match(body, /"read"/);
+});
+
+/** Opens an operation, executes it with what Swagger UI filled in, and answers the live status and body. */
+async function execute(operation: string): Promise<{ status: string; body: string; url: string }> {
+  const root = `#operations-${operation}`;
+  await eventually(() => evaluate<boolean>(`!!document.querySelector('${root}')`), 20_000, `${operation} to render`);
+  await tab.page.click(`${root} .opblock-summary-control`);
+  await eventually(() => evaluate<boolean>(`!!document.querySelector('${root} .execute')`), 10_000, "Execute");
+  // On a loaded machine Swagger UI can render Execute before it has copied the examples into the
+  // request; a click then fails its own required-field check and sends nothing.
+  await eventually(() => evaluate<boolean>(`[...document.querySelectorAll('${root} textarea.body-param__text')].every((t) => t.value.trim() !== '')`), 10_000, `the example body of ${operation}`);
+  await tab.page.click(`${root} .execute`);
+  const status = await eventually(
+    () => evaluate<string | undefined>(`document.querySelector('${root} .live-responses-table tr.response .response-col_status')?.textContent?.trim() || undefined`),
+    15_000,
+    `the live response of ${operation}`,
+  ).catch(async (error: unknown) => {
+    const shown = await evaluate<string>(`[...document.querySelectorAll('${root} .validation-errors, ${root} .invalid, ${root} .loading-container')].map((e) => e.className + ': ' + e.textContent).join(' | ')`);
+    throw new Error(`${String(error)}; the operation shows: ${shown || "nothing unusual"}`);
+  });
+  const body = await evaluate<string>(`document.querySelector('${root} .live-responses-table .microlight')?.textContent ?? ''`);
+  const url = await evaluate<string>(`document.querySelector('${root} .request-url pre')?.textContent ?? ''`);
+  return { status, body, url };
+}
+
+test("Swagger UI: Try it out on the order context and the customer, as filled in, answers 200 from the demo", { skip: CHROMIUM ? false : "no Chromium here", timeout: 60_000 }, async () => {
+  await tab.navigate(`${hub.url}/docs/`);
+  await eventually(() => evaluate<boolean>("!!document.querySelector('#operations-context-getOrderContext')"), 20_000, "the context operations to render");
+  await evaluate(`ui.authActions.authorize({ bearerAuth: { name: "bearerAuth", schema: { type: "http", scheme: "bearer" }, value: ${JSON.stringify(TEST_KEYS.read)} } })`);
+
+  const context = await execute("context-getOrderContext");
+  assert.equal(context.status, "200", context.body);
+  const answer = JSON.parse(context.body) as { orderId: string; order: { customerId: string } | null; degraded: unknown[] };
+  assert.ok(answer.order, "the example order exists in the demo");
+  assert.deepEqual(answer.degraded, [], "and so do its parts");
+  const sent = new URL(context.url);
+  assert.equal(sent.searchParams.get("customerId"), answer.order.customerId, `the example customerId of ${context.url} is the order's own customer`);
+
+  const customer = await execute("context-getCustomer");
+  assert.equal(customer.status, "200", customer.body);
+});
+
+test("Swagger UI: Try it out on POST /v1/inbound/{source} sends the signed demo push, answered 202, then 401 replay", { skip: CHROMIUM ? false : "no Chromium here", timeout: 60_000 }, async () => {
+  await hub.hub.startDemoInbound(hub.url);
+  await tab.navigate(`${hub.url}/docs/`);
+  await eventually(() => evaluate<boolean>("!!document.querySelector('#operations-inbound-postInboundWebhook')"), 20_000, "the inbound operations to render");
+  const first = await execute("inbound-postInboundWebhook");
+  const curl = await evaluate<string>("document.querySelector('#operations-inbound-postInboundWebhook .curl-command')?.textContent ?? ''");
+  assert.equal(first.status, "202", `${first.body}\n${curl}`);
+  assert.match(first.body, /"duplicate": false/);
+  await tab.page.click("#operations-inbound-postInboundWebhook .execute");
+  await eventually(async () => (await evaluate<string>("document.querySelector('#operations-inbound-postInboundWebhook .live-responses-table .microlight')?.textContent ?? ''")).includes("replay"), 15_000, "the replayed push's 401");
 });

@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { pino, type Logger } from "pino";
 import { createHub, type Hub } from "../../src/app.ts";
+import type { FaultHook } from "../../src/fault-points.ts";
+import { createHubServer } from "../../src/http/create-server.ts";
 import type { HubConfig } from "../../src/config/config.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
 import { createLogger } from "../../src/observability/logger.ts";
@@ -46,6 +48,8 @@ export interface TestHubOptions {
   keepKeys?: boolean;
   /** The hub's logger, e.g. {@link captureLogs}'s. @defaultValue JSON to stdout at KEFU_TEST_LOG_LEVEL, else silent */
   logger?: Logger;
+  /** Called at each crash point of the write paths (src/fault-points.ts). */
+  faults?: FaultHook;
 }
 
 /** A logger that keeps every line it writes, parsed, so that tests can check what the hub logged. */
@@ -88,8 +92,9 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}, env: Reco
   });
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: "json", isTty: false });
   const redis = createRedisFactory(config.redisUrl ?? TEST_REDIS_URL, logger);
-  const hub = await createHub({ config, logger, schemas, redis, paths });
-  const server = hub.app.listen(0, "127.0.0.1");
+  const hub = await createHub({ config, logger, schemas, redis, paths, ...(options.faults ? { faults: options.faults } : {}) });
+  const server = createHubServer(hub.app, { logger }).listen(0, "127.0.0.1");
+  server.on("upgrade", (req, socket, head) => hub.upgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => server.once("listening", resolve).once("error", reject));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -108,6 +113,9 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}, env: Reco
       return fetch(url + path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
     },
     async close() {
+      // As a SIGTERM does: upgraded (live) sockets are not the HTTP server's to close, and would
+      // hold server.close() forever when a failing test left one open.
+      hub.startDraining();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await hub.close();

@@ -9,18 +9,19 @@ before(async () => {
 });
 after(() => hub.close());
 
-test("GET /v1/plugins lists the four demo plugins ready, with an empty breakers map", async () => {
+test("GET /v1/plugins lists the five demo plugins ready, with an empty breakers map", async () => {
   const response = await hub.request("/v1/plugins");
   assert.equal(response.status, 200);
   const { items } = (await response.json()) as { items: { name: string; kind: string; state: string; breakers: object }[] };
   const demo = items.filter((item) => item.name.startsWith("demo-"));
   assert.deepEqual(demo.map((item) => [item.name, item.kind, item.state]), [
+    ["demo-carrier", "transform", "ready"],
     ["demo-crm", "crm", "ready"],
     ["demo-logistics", "logistics", "ready"],
     ["demo-orders", "orders", "ready"],
     ["demo-payments", "payments", "ready"],
   ]);
-  assert.deepEqual(demo[0]?.breakers, {});
+  assert.deepEqual(demo[1]?.breakers, {});
 });
 
 test("the PluginCaller answers validated records from the demo business system, and null for unknown ids", async () => {

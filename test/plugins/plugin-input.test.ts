@@ -45,9 +45,13 @@ describe("POST /v1/plugins/{name}/invoke validates the input against the method'
     await refused(JSON.stringify({ method: "getOrder", input: { orderId: "../_knobs/orders" } }), "/input/orderId", /must match pattern/);
   });
 
-  test("a 10k-deep input is 400, not a stack overflow", async () => {
-    await refused(`{"method":"getOrder","input":{"orderId":"SO-100001","extra":${nested(10_000)}}}`, `/input/extra${"/a".repeat(31)}`, /nests deeper than 32 levels/);
-    await refused(`{"method":"getOrder","input":${nested(10_000)}}`, `/input${"/a".repeat(32)}`, /nests deeper than 32 levels/);
+  test("a deep input is 400 past 32 levels; a 10k-deep body is 400 from the body parser's own bound (64), not a stack overflow", async () => {
+    await refused(`{"method":"getOrder","input":{"orderId":"SO-100001","extra":${nested(40)}}}`, `/input/extra${"/a".repeat(31)}`, /nests deeper than 32 levels/);
+    await refused(`{"method":"getOrder","input":${nested(40)}}`, `/input${"/a".repeat(32)}`, /nests deeper than 32 levels/);
+    const response = await hub.request("/v1/plugins/demo-orders/invoke", { method: "POST", body: `{"method":"getOrder","input":${nested(10_000)}}`, headers: { "content-type": "application/json" } });
+    const problem = await expectProblem(response, 400, "validation_failed");
+    assert.equal(problem.errors?.[0]?.pointer, `/input${"/a".repeat(63)}`);
+    assert.match(problem.errors?.[0]?.message ?? "", /nests deeper than 64 levels/);
   });
 
   test("a valid input still reaches the plugin, and the hub's own callers are held to the same schemas", async () => {

@@ -120,6 +120,20 @@ test("KEFU_ROUTING_RULES seeds the ruleset at start, once, when it differs from 
     const again = await startTestHub({ routingRules: file }, {}, { prefix: own.prefix, keepKeys: true });
     await again.close();
     assert.equal(await etag(own), '"1"');
+
+    // The file is the source of truth: a PUT through the API wins only until the next start.
+    const changed = manufacturerRuleset();
+    changed.description = "changed through the API";
+    const put = await own.request("/v1/routing/ruleset", { method: "PUT", json: changed, headers: { "if-match": '"1"' } });
+    assert.equal(put.status, 200);
+    const restarted = await startTestHub({ routingRules: file }, {}, { prefix: own.prefix, keepKeys: true });
+    try {
+      const res = await restarted.request("/v1/routing/ruleset", { scope: "read" });
+      const now = (await res.json()) as { version: number; createdBy: string; ruleset: { description: string } };
+      assert.deepEqual([now.version, now.createdBy, now.ruleset.description], [3, `file:${file}`, "kept in git"]);
+    } finally {
+      await restarted.close();
+    }
   } finally {
     await own.close();
   }

@@ -2,7 +2,7 @@ import ivm from "isolated-vm";
 import { guestPrelude, type FinishCall, type GuestEntries, type GuestPort, type StartOp } from "./guest-prelude.ts";
 import { createHostDispatch, type RunnerServices } from "./host-capabilities.ts";
 import { PendingCalls, RunnerCallError } from "./pending-calls.ts";
-import type { FakeRoute, LoadSpec } from "./protocol.ts";
+import type { FakeRoute, IsolateHeap, LoadSpec } from "./protocol.ts";
 
 /** How long a busy isolate may take to answer a trivial probe before it counts as stuck. */
 const PROBE_MS = 150;
@@ -262,6 +262,17 @@ export class PluginSandbox {
 
   #log(level: "warn", msg: string): void {
     this.#services.send({ t: "log", plugin: this.spec.plugin, level, msg });
+  }
+
+  /**
+   * The isolate's heap as isolated-vm reports it, or undefined while it is (re)built or gone.
+   * Asynchronous: the sync form would block the runner while guest code holds the isolate.
+   */
+  async heapStatistics(): Promise<IsolateHeap | undefined> {
+    const built = this.#current;
+    if (this.#disposed || !built || built.isolate.isDisposed) return undefined;
+    const stats = await built.isolate.getHeapStatistics();
+    return { usedHeapBytes: stats.used_heap_size, totalHeapBytes: stats.total_heap_size, limitBytes: stats.heap_size_limit, externalBytes: stats.externally_allocated_size };
   }
 
   dispose(): void {

@@ -43,7 +43,27 @@ export type ToRunner =
   | { t: "load"; id: number; spec: LoadSpec }
   | { t: "unload"; id: number; instance: string }
   | { t: "call"; id: number; instance: string; method: string; input: string; timeoutMs: number }
-  | { t: "fake"; id: number; instance: string; routes: FakeRoute[] | null };
+  | { t: "fake"; id: number; instance: string; routes: FakeRoute[] | null }
+  /** Answered with a {@link RunnerMemory} as JSON. */
+  | { t: "memory"; id: number };
+
+/** One isolate's heap, from isolated-vm's `getHeapStatistics()`. */
+export interface IsolateHeap {
+  usedHeapBytes: number;
+  totalHeapBytes: number;
+  /** The manifest's memory limit as V8 applies it. */
+  limitBytes: number;
+  /** ArrayBuffers and other memory held outside the isolate's heap on its behalf. */
+  externalBytes: number;
+}
+
+/** The runner process's memory and each loaded plugin version's isolate. */
+export interface RunnerMemory {
+  pid: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  isolates: ({ plugin: string; instance: string } & (IsolateHeap | { busy: true }))[];
+}
 
 export type RunnerErrorKind = "error" | "output" | "timeout" | "memory" | "unavailable" | "load";
 

@@ -4,10 +4,11 @@
  * runner restart, never the API. Started by runner-client.ts with `--no-node-snapshot`.
  */
 import { Agent } from "undici";
+import { releaseFreedHeap } from "../../release-freed-heap.ts";
 import { createCache, LOG_LEVELS, type RunnerServices } from "./host-capabilities.ts";
 import { RunnerCallError } from "./pending-calls.ts";
 import { PluginSandbox } from "./plugin-sandbox.ts";
-import { batchingSender, type FromRunner, type RunnerInit, type ToRunner } from "./protocol.ts";
+import { batchingSender, type FromRunner, type RunnerInit, type RunnerMemory, type ToRunner } from "./protocol.ts";
 
 const init = JSON.parse(process.argv[2] ?? "{}") as RunnerInit;
 const send = batchingSender<FromRunner>((batch) => {
@@ -21,6 +22,15 @@ const services: RunnerServices = {
 };
 const sandboxes = new Map<string, PluginSandbox>();
 
+/** How long after the last load the runner's freed heap pages go back to the OS. */
+const RELEASE_AFTER_LOADS_MS = 1000;
+let releaseTimer: NodeJS.Timeout | undefined;
+/** Once a batch of loads (start-up, a hot reload) is over: what loading them dropped is no longer held. */
+function releaseAfterLoads(): void {
+  clearTimeout(releaseTimer);
+  releaseTimer = setTimeout(releaseFreedHeap, RELEASE_AFTER_LOADS_MS).unref();
+}
+
 async function handle(message: ToRunner): Promise<string> {
   switch (message.t) {
     case "load": {
@@ -28,6 +38,7 @@ async function handle(message: ToRunner): Promise<string> {
       const sandbox = await PluginSandbox.create(spec, services, (reason) => send({ t: "restarted", plugin: spec.plugin, instance: spec.instance, reason }));
       sandboxes.get(spec.instance)?.dispose();
       sandboxes.set(spec.instance, sandbox);
+      releaseAfterLoads();
       return (await sandbox.methods()).join(",");
     }
     case "unload":
@@ -39,7 +50,23 @@ async function handle(message: ToRunner): Promise<string> {
       return "";
     case "call":
       return sandboxFor(message.instance).call(message.method, message.input, message.timeoutMs);
+    case "memory":
+      return JSON.stringify(await memoryOf(sandboxes));
   }
+}
+
+/** How long an isolate may take to report its heap: one running a long call cannot until it yields. */
+const HEAP_STATS_WAIT_MS = 250;
+
+async function memoryOf(all: ReadonlyMap<string, PluginSandbox>): Promise<RunnerMemory> {
+  const usage = process.memoryUsage();
+  const isolates = await Promise.all([...all.values()].map(async (sandbox) => {
+    const names = { plugin: sandbox.spec.plugin, instance: sandbox.spec.instance };
+    const busy = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), HEAP_STATS_WAIT_MS).unref());
+    const heap = await Promise.race([sandbox.heapStatistics().catch(() => undefined), busy]);
+    return heap ? { ...names, ...heap } : { ...names, busy: true as const };
+  }));
+  return { pid: process.pid, rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, isolates };
 }
 
 function sandboxFor(instance: string): PluginSandbox {

@@ -108,6 +108,7 @@ export interface InboundInput {
   body: unknown;
 }
 export interface InboundEvent {
+  /** @defaultValue `<inbound delivery id>.<index>`, so that a re-run (recovery, replay) makes no second event */
   id?: string;
   type: string;
   occurredAt?: string;
@@ -115,17 +116,39 @@ export interface InboundEvent {
   priority?: "urgent" | "high" | "normal" | "low";
   data: Record<string, unknown>;
 }
+/** A behaviour event for the customer's open sessions (schemas/sessions/behavior-event.schema.json). */
+export interface InboundBehaviorEvent {
+  /** @defaultValue `<inbound delivery id>.b<index>` */
+  id?: string;
+  customerId: string;
+  /** Dotted, e.g. `shipment.delayed`. */
+  type: string;
+  /** @defaultValue when the hub received the webhook */
+  occurredAt?: string;
+  data: Record<string, unknown>;
+}
 export interface TransformResult {
+  /** At most 100; each becomes a hub event as if posted to POST /v1/events (source defaults to the inbound source). */
   events: InboundEvent[];
+  /** At most 100. */
+  behavior?: InboundBehaviorEvent[];
 }
 
-/** The methods each kind exports, with their input and result. */
+/** One delivery to a subscription whose `transform` names this plugin (schemas/plugins/input/outbound.schema.json). */
+export interface OutboundInput {
+  subscriptionId: string;
+  event: InboundEvent & { id: string; occurredAt: string; source: string; priority: "urgent" | "high" | "normal" | "low"; routing?: Record<string, unknown> };
+  /** The body kefu-hub would send: `{type, timestamp, data}`. */
+  payload: Record<string, unknown>;
+}
+
+/** The methods each kind exports, with their input and result (`?`: optional). */
 export interface KindMethods {
   orders: { getOrder(input: GetOrderInput): Promise<Order | null> };
   payments: { getPayments(input: GetPaymentsInput): Promise<OrderPayments | null> };
   logistics: { track(input: TrackInput): Promise<OrderShipments | null> };
   crm: { getCustomer(input: GetCustomerInput): Promise<Customer | null> };
-  transform: { inbound(input: InboundInput): Promise<TransformResult | null> };
+  transform: { inbound(input: InboundInput): Promise<TransformResult | null>; outbound?(input: OutboundInput): Promise<Record<string, unknown> | null> };
 }
 
 // ---- the `kefu` global ----------------------------------------------------------------------

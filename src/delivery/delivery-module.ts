@@ -1,4 +1,4 @@
-import { Queue, type Worker } from "bullmq";
+import { Queue } from "bullmq";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { HubConfig } from "../config/config.ts";
@@ -16,7 +16,7 @@ import type { DeliveryJobData } from "./delivery-job.ts";
 import { createDeliveryMetrics } from "./delivery-metrics.ts";
 import { createDeliveryProcessor } from "./delivery-processor.ts";
 import { createDeliveryStore } from "./delivery-store.ts";
-import { closeWorker, startDeliveryWorker } from "./delivery-worker.ts";
+import { startDeliveryWorker, type DeliveryWorker } from "./delivery-worker.ts";
 import { createFailureTracker } from "./failure-tracker.ts";
 import { createFanOut } from "./fan-out.ts";
 import { createHttpSender } from "./http-sender.ts";
@@ -144,7 +144,7 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
     redis: main, keys, subscriptions: subscriptionCache, deliveries, sender, signer: createSigner(), breakers, retry, failures, metrics, payloads: createOutboundPayloads(transforms), order, logger, ...(faults ? { faults } : {}),
   });
 
-  let worker: Worker<DeliveryJobData> | undefined;
+  let worker: DeliveryWorker | undefined;
   if (config.deliveryWorkers) {
     // Not awaited: an unreachable Redis must not hold the start; until subscribed, reads go to Redis.
     subscriptionCache.start().catch((error: unknown) => logger.error({ err: error }, "subscription change feed failed"));
@@ -158,7 +158,7 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
       const steps: [string, () => Promise<unknown> | void][] = [
         ["conversation order", () => order.close()],
         // Without Redis nothing can finish and a graceful close would wait for it forever.
-        ["delivery worker", () => closeWorker(worker, queueConnection.status === "ready" ? config.shutdownGraceMs : 0)],
+        ["delivery worker", () => worker?.close(queueConnection.status === "ready" ? config.shutdownGraceMs : 0)],
         ["delivery queue", () => queue.close()],
         ["http sender", () => sender.close()],
         ["breakers", () => breakers.close()],

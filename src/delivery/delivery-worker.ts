@@ -21,9 +21,19 @@ export interface DeliveryWorkerOptions {
   logger: Logger;
 }
 
+export interface DeliveryWorker {
+  readonly worker: Worker<DeliveryJobData>;
+  /**
+   * Takes no new jobs, lets active deliveries finish within `graceMs`, then stops (what is still
+   * active is retaken as stalled by another worker). `graceMs` 0 (Redis gone) stops at once.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
 /** The BullMQ worker of the delivery queue, with the retry schedule as its custom backoff. */
-export function startDeliveryWorker({ connection, prefix, config, processor, retry, deliveries, order, logger }: DeliveryWorkerOptions): Worker<DeliveryJobData> {
-  const worker = new Worker<DeliveryJobData>(DELIVERY_QUEUE, processor, {
+export function startDeliveryWorker({ connection, prefix, config, processor, retry, deliveries, order, logger }: DeliveryWorkerOptions): DeliveryWorker {
+  const active = createActiveCount();
+  const worker = new Worker<DeliveryJobData>(DELIVERY_QUEUE, active.track(processor), {
     connection,
     prefix: queuePrefix(prefix),
     concurrency: config.deliveryConcurrency,
@@ -51,24 +61,49 @@ export function startDeliveryWorker({ connection, prefix, config, processor, ret
       .catch((err: unknown) => logger.error({ err, deliveryId: job.data.deliveryId }, "could not record a dead letter"));
   });
   worker.on("error", (error) => logger.error({ err: error }, "delivery worker error"));
-  return worker;
+  return { worker, close: (graceMs) => closeWorker(worker, active, graceMs) };
 }
 
-/**
- * Lets active deliveries finish within the grace period, then stops without waiting (their jobs
- * are retaken as stalled). `graceMs` 0 (Redis gone) closes at once.
- */
-export async function closeWorker(worker: Worker | undefined, graceMs: number): Promise<void> {
-  if (!worker) return;
-  if (graceMs === 0) {
-    await worker.close(true);
-    return;
+interface ActiveCount {
+  track<A extends unknown[], R>(run: (...args: A) => Promise<R>): (...args: A) => Promise<R>;
+  /** Resolves when nothing tracked is running. */
+  idle(): Promise<void>;
+}
+
+function createActiveCount(): ActiveCount {
+  let running = 0;
+  let waiters: (() => void)[] = [];
+  return {
+    track: (run) => async (...args) => {
+      running += 1;
+      try {
+        return await run(...args);
+      } finally {
+        running -= 1;
+        if (running === 0) {
+          for (const wake of waiters) wake();
+          waiters = [];
+        }
+      }
+    },
+    idle: () => (running === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
+  };
+}
+
+// Not BullMQ's graceful close(): it waits for the worker's main loop, which a Redis connection
+// that is lost or reconnecting can hold forever, and a later close(true) only returns that same
+// pending promise, so the lock-renewal timer would run on (and hold the process) after the hub
+// closed. Pausing stops fetching without a round trip; the grace covers only our own deliveries.
+async function closeWorker(worker: Worker, active: ActiveCount, graceMs: number): Promise<void> {
+  if (graceMs > 0) {
+    await worker.pause(true);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([active.idle(), grace]);
+    clearTimeout(timer);
+    // BullMQ moves a finished job to completed only while its backend is not closing: one turn
+    // lets the continuations of the last deliveries send their moves first.
+    await new Promise((resolve) => setImmediate(resolve));
   }
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), graceMs);
-  });
-  const outcome = await Promise.race([worker.close(), grace]);
-  clearTimeout(timer);
-  if (outcome === "timeout") await worker.close(true);
+  await worker.close(true);
 }

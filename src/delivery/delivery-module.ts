@@ -16,6 +16,7 @@ import type { DeliveryJobData } from "./delivery-job.ts";
 import { createDeliveryMetrics } from "./delivery-metrics.ts";
 import { createDeliveryProcessor } from "./delivery-processor.ts";
 import { createDeliveryStore } from "./delivery-store.ts";
+import { createWriteCoalescer } from "../redis/write-coalescer.ts";
 import { startDeliveryWorker, type DeliveryWorker } from "./delivery-worker.ts";
 import { createFailureTracker } from "./failure-tracker.ts";
 import { createFanOut } from "./fan-out.ts";
@@ -81,10 +82,11 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
   const retentionSeconds = config.eventsDedupeSeconds;
   const deadLetterSeconds = Math.ceil(config.deliveryDeadLetterDays * 86_400);
 
-  // The adds of concurrent events leave in one socket write per tick (auto-pipelining), on a
-  // connection of their own: the worker's stays plain (auto-pipelining it did not pay, see
-  // docs/benchmarks.md). No command timeout: adds are bounded by `addTimeoutMs` instead.
-  const addConnection = redis.create("delivery-add", { enableAutoPipelining: true, maxRetriesPerRequest: null });
+  // The adds of concurrent events leave in one socket write per tick, on a connection of their own.
+  // Held writes (createWriteCoalescer), not auto-pipelining: ioredis builds a Pipeline per
+  // auto-pipelined batch and copies every script BullMQ defined into it (3 % of the hub's CPU in
+  // bench/delivery.ts's profile). No command timeout: adds are bounded by `addTimeoutMs` instead.
+  const addConnection = redis.create("delivery-add", { maxRetriesPerRequest: null });
   const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
     connection: addConnection,
     prefix: queuePrefix(config.redisPrefix),
@@ -114,7 +116,7 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
     metric: breakerMetric,
   });
   const passes = createFilterCheck((subscription, message) => logger.error({ subscriptionId: subscription.id, problems: message }, "a subscription's stored filter no longer compiles; it matches no event until it is saved again"));
-  const fanOut = createFanOut({ queue, subscriptions: subscriptionCache, deliveries, keys, retry, passes, addTimeoutMs: config.ingestTimeoutMs, ...(faults ? { faults } : {}) });
+  const fanOut = createFanOut({ queue, holdAddWrites: createWriteCoalescer(addConnection), subscriptions: subscriptionCache, deliveries, keys, retry, passes, addTimeoutMs: config.ingestTimeoutMs, ...(faults ? { faults } : {}) });
   const order = createConversationOrder({ redis: main, keys, deliveries, enqueue: (jobs) => fanOut.enqueue(jobs), graceMs: config.eventsHandoffGraceMs, logger, ...(faults ? { faults } : {}) });
   const failures = createFailureTracker({
     redis: main,

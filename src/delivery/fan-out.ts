@@ -39,6 +39,8 @@ export interface FanOutOptions {
   retry: RetryPolicy;
   /** Whether an event passes a subscription's `filter`: one that does not gets no record and no job. */
   passes: FilterCheck;
+  /** Holds the queue connection's writes until the end of the turn, so that a turn's adds leave in one write. */
+  holdAddWrites: () => void;
   /** BullMQ's connection has no command timeout (its worker blocks on it): adds wait at most this long. */
   addTimeoutMs: number;
   faults?: FaultHook;
@@ -49,7 +51,7 @@ interface PlannedDelivery {
   queueEntry?: string;
 }
 
-export function createFanOut({ queue, subscriptions, deliveries, keys, retry, passes, addTimeoutMs, faults }: FanOutOptions): FanOut {
+export function createFanOut({ queue, holdAddWrites, subscriptions, deliveries, keys, retry, passes, addTimeoutMs, faults }: FanOutOptions): FanOut {
   const jobOptions = (data: DeliveryJobData, jobId: string) => ({
     jobId,
     priority: JOB_PRIORITY[data.event.priority],
@@ -59,6 +61,7 @@ export function createFanOut({ queue, subscriptions, deliveries, keys, retry, pa
   const enqueue = async (jobs: readonly DeliveryJobData[]): Promise<void> => {
     const [only, ...more] = jobs;
     if (!only) return;
+    holdAddWrites();
     // One add is one script call; addBulk wraps its adds in MULTI/EXEC.
     const adding: Promise<unknown> =
       more.length === 0
@@ -118,6 +121,7 @@ export function createFanOut({ queue, subscriptions, deliveries, keys, retry, pa
     },
     enqueue,
     async requeue(data, jobId) {
+      holdAddWrites();
       await waitForRedis(queue.add(data.event.type, data, jobOptions(data, jobId)), addTimeoutMs, "queueing a replay");
     },
   };

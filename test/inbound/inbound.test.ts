@@ -106,12 +106,16 @@ test("a custom success answer, and form-urlencoded bodies", async () => {
 
 test("a transform that throws, loops, returns junk or an invalid event: a dead letter with its error; the hub keeps serving", async () => {
   const ids: Record<string, string> = {};
-  for (const mode of ["throw", "loop", "junk", "bad-event"]) {
-    const response = await hub.post("carrier", push({ mode }));
-    assert.equal(response.status, 202, mode);
-    ids[mode] = ((await response.json()) as { id: string }).id;
+  const errors: Record<string, Awaited<ReturnType<typeof processed>>> = {};
+  // The loop last, alone: a call queued behind it in the same isolate would time out with it.
+  for (const modes of [["throw", "junk", "bad-event"], ["loop"]]) {
+    for (const mode of modes) {
+      const response = await hub.post("carrier", push({ mode }));
+      assert.equal(response.status, 202, mode);
+      ids[mode] = ((await response.json()) as { id: string }).id;
+    }
+    for (const mode of modes) errors[mode] = await processed(ids[mode] ?? "");
   }
-  const errors = Object.fromEntries(await Promise.all(Object.entries(ids).map(async ([mode, id]) => [mode, await processed(id)] as const)));
   for (const [mode, delivery] of Object.entries(errors)) assert.equal(delivery.status, "dead", mode);
   assert.match(errors["throw"]?.error ?? "", /^plugin_error: .*the carrier changed its format/);
   assert.match(errors["loop"]?.error ?? "", /^plugin_timeout/);

@@ -36,7 +36,7 @@ export function releaseFreedHeap(): void {
 
 /**
  * The old generation's growth allowed between full GCs: a quarter of what the last one kept, but
- * at least {@link HeapGrowthBound.headroomBytes} and at most twice it. V8's own factor (up to 4× on
+ * at least `headroomBytes`, and never more than `maxPercent`. V8's own factor (up to 4× on
  * a machine with memory to spare) let the hub with 100,000 sessions and 10,000 connections keep
  * ~115 MB live in a 295 MB heap under load; a flat 25 % took that peak from 719 to ~600 MiB, but
  * gave a delivery-only hub (~40 MB live) a full GC every second under load, 5–20 ms each: the

@@ -9,6 +9,7 @@ import type { Validation } from "../http/validate.ts";
 import type { HubModule } from "../hub-module.ts";
 import type { BreakerStateMetric } from "../observability/breaker-state-metric.ts";
 import type { RedisFactory } from "../redis/redis-factory.ts";
+import { createWriteCoalescer } from "../redis/write-coalescer.ts";
 import { createOriginBreakers } from "./breaker-registry.ts";
 import { createConversationOrder } from "./conversation-order.ts";
 import { DELIVERY_QUEUE, deliveryKeys, queuePrefix } from "./delivery-keys.ts";
@@ -16,7 +17,6 @@ import type { DeliveryJobData } from "./delivery-job.ts";
 import { createDeliveryMetrics } from "./delivery-metrics.ts";
 import { createDeliveryProcessor } from "./delivery-processor.ts";
 import { createDeliveryStore } from "./delivery-store.ts";
-import { createWriteCoalescer } from "../redis/write-coalescer.ts";
 import { startDeliveryWorker, type DeliveryWorker } from "./delivery-worker.ts";
 import { createFailureTracker } from "./failure-tracker.ts";
 import { createFanOut } from "./fan-out.ts";
@@ -84,8 +84,8 @@ export async function createDeliveryModule(options: DeliveryModuleOptions): Prom
 
   // The adds of concurrent events leave in one socket write per tick, on a connection of their own.
   // Held writes (createWriteCoalescer), not auto-pipelining: ioredis builds a Pipeline per
-  // auto-pipelined batch and copies every script BullMQ defined into it (3 % of the hub's CPU in
-  // bench/delivery.ts's profile). No command timeout: adds are bounded by `addTimeoutMs` instead.
+  // auto-pipelined batch and copies every script BullMQ defined into it (a third of the hub's CPU
+  // per delivered event, bench/delivery.ts A/B in docs/benchmarks.md). No command timeout: adds are bounded by `addTimeoutMs` instead.
   const addConnection = redis.create("delivery-add", { maxRetriesPerRequest: null });
   const queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
     connection: addConnection,

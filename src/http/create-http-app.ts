@@ -5,7 +5,7 @@ import { healthRoutes, type ReadinessReport } from "../observability/health-rout
 import { docsRoutes } from "./docs-routes.ts";
 import { errorHandler } from "./error-handler.ts";
 import { jsonBody } from "./json-body.ts";
-import { mountRouter } from "./mount-router.ts";
+import { mountRouters } from "./mount-router.ts";
 import type { OpenApiDocument } from "./openapi-document.ts";
 import { pathEncodingCheck } from "./path-encoding.ts";
 import { installRequestLogger, requestContext } from "./request-context.ts";
@@ -40,8 +40,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(requestContext({ logger: options.logger, httpDuration: options.metrics.httpDuration, isDraining: options.isDraining }));
   app.use(pathEncodingCheck(knownRoutes));
   app.use(jsonBody({ limit: options.bodyLimit, formPaths: new Set(options.formPaths ?? []), ...(options.rawBodyPrefixes ? { rawPathPrefixes: options.rawBodyPrefixes } : {}) }));
-  mountRouter(app, healthRoutes({ readiness: options.readiness, metrics: options.metrics.registry }));
-  for (const router of options.routers) mountRouter(app, router);
+  mountRouters(app, [healthRoutes({ readiness: options.readiness, metrics: options.metrics.registry }), ...options.routers]);
   // Last: its static-file middleware is entered by every request that reaches it.
   app.use(docsRoutes(options.openapi));
 

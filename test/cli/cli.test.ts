@@ -26,7 +26,7 @@ test("start without API keys prints a generated admin key once, and it works", {
   const prefix = `test-${randomUUID().slice(0, 8)}`;
   const hub = await startHubProcess({ KEFU_REDIS_PREFIX: prefix, KEFU_API_KEYS: "" });
   try {
-    const keys = hub.output().match(/kefu_[A-Za-z0-9_-]{32}/g) ?? [];
+    const keys = (await hub.outputMatching(/KEFU_API_KEYS/)).match(/kefu_[A-Za-z0-9_-]{32}/g) ?? [];
     assert.equal(new Set(keys).size, 1, "one key, printed once");
     const response = await fetch(`${hub.url}/v1/whoami`, { headers: { authorization: `Bearer ${keys[0]}` } });
     assert.equal(response.status, 200);

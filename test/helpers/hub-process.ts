@@ -12,6 +12,8 @@ export interface HubProcess {
   exited: Promise<number | string>;
   /** Everything it wrote to stdout and stderr so far. */
   output(): string;
+  /** The output once it matches `pattern`: log lines are written 4 KB or 250 ms at a time. Throws after 5 s. */
+  outputMatching(pattern: RegExp): Promise<string>;
 }
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
@@ -50,5 +52,6 @@ export async function startHubProcess(env: Record<string, string>, waitFor: "rea
     15_000,
     `the hub process to be ${waitFor}`,
   );
-  return { child, url, exited, output: () => output };
+  const outputMatching = (pattern: RegExp): Promise<string> => eventually(() => (pattern.test(output) ? output : undefined), 5000, `output matching ${pattern}`);
+  return { child, url, exited, output: () => output, outputMatching };
 }

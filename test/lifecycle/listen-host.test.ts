@@ -49,7 +49,7 @@ async function reachable(url: string): Promise<boolean> {
 test("kefu-hub start with a generated key listens on loopback only and logs that address", { timeout: 30_000 }, async () => {
   const hub = await startHubProcess({ HOST: "", KEFU_API_KEYS: "", KEFU_LOG_LEVEL: "info" }, "listening");
   try {
-    const line = listeningLine(hub.output());
+    const line = listeningLine(await hub.outputMatching(/kefu-hub listening on/));
     assert.equal(line.address, "127.0.0.1");
     assert.match(line.msg ?? "", /^kefu-hub listening on http:\/\/127\.0\.0\.1:\d+ /);
     if (outside) assert.equal(await reachable(`http://${outside}:${line.port}/healthz`), false, `reachable on ${outside}`);
@@ -62,7 +62,7 @@ test("kefu-hub start with a generated key listens on loopback only and logs that
 test("kefu-hub start with configured keys listens on every interface and says so", { timeout: 30_000 }, async () => {
   const hub = await startHubProcess({ HOST: "", KEFU_LOG_LEVEL: "info" }, "listening");
   try {
-    const line = listeningLine(hub.output());
+    const line = listeningLine(await hub.outputMatching(/kefu-hub listening on/));
     assert.equal(line.address, "0.0.0.0");
     assert.match(line.msg ?? "", /^kefu-hub listening on 0\.0\.0\.0:\d+ \(every interface\)/);
     if (outside) assert.equal(await reachable(`http://${outside}:${line.port}/healthz`), true, `not reachable on ${outside}`);

@@ -122,7 +122,7 @@ test("kefu-hub start warns when its Redis runs without AOF", { timeout: 30_000 }
     const { port } = client.options;
     const hub = await startHubProcess({ REDIS_URL: `redis://127.0.0.1:${port}`, KEFU_REDIS_PREFIX: `test-aof-${port}` });
     try {
-      assert.match(hub.output(), /Redis runs without AOF \(appendonly no\)/);
+      await hub.outputMatching(/Redis runs without AOF \(appendonly no\)/);
     } finally {
       hub.child.kill("SIGTERM");
       await hub.exited;

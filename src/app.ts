@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, RequestListener } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Express } from "express";
 import type { Redis } from "ioredis";
@@ -58,7 +58,10 @@ export interface HubDependencies {
 }
 
 export interface Hub {
+  /** The express app (its route table is the API's); serve {@link Hub.listener}, which has the fast routes too. */
   app: Express;
+  /** The HTTP server's request listener. */
+  listener: RequestListener;
   metrics: HubMetrics;
   /** The plugin host; the rest of the hub sees it as a PluginCaller. */
   plugins: PluginHost;
@@ -254,13 +257,14 @@ async function composeHub(
   createReadinessMetric(metrics.registry, readiness);
 
   let draining = false;
-  const app = createHttpApp({
+  const { app, listener } = createHttpApp({
     logger,
     metrics,
     openapi: bundleOpenApi({ rootFile: paths.openapi, schemasDir: paths.schemas, schemas }),
     bodyLimit: config.bodyLimit,
     rawBodyPrefixes: [RAW_BODY_PREFIX],
     routers: modules.flatMap((module) => (module.router ? [module.router] : [])),
+    fastRoutes: modules.flatMap((module) => module.fastRoutes ?? []),
     formPaths: admin.formPaths,
     readiness,
     isDraining: () => draining,
@@ -292,7 +296,7 @@ async function composeHub(
     await inbound.ensureSource(DEMO_CARRIER, DEMO_CARRIER_SOURCE);
     return demoCarrierHint(baseUrl);
   };
-  return { app, metrics, plugins, startDemoBehavior, startDemoInbound, upgrade: (req, socket, head) => live.upgrade(req, socket, head), startDraining, close };
+  return { app, listener, metrics, plugins, startDemoBehavior, startDemoInbound, upgrade: (req, socket, head) => live.upgrade(req, socket, head), startDraining, close };
 }
 
 function notReady(feature: string): never {

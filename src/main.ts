@@ -82,7 +82,7 @@ export async function start({ env, workDir = resolve(".kefu-hub") }: StartOption
     await stop(running, logger, 0).catch((stopError: unknown) => logger.error({ err: stopError }, "could not stop everything after the failed start"));
     throw error;
   }
-  handler = running.hub.app;
+  handler = running.hub.listener;
   if (demo && config.demoBehavior) running.hub.startDemoBehavior();
   if (demo) await startDemoInbound(running.hub, running.server, logger);
   // What start-up allocated and dropped (the open sessions' replies among it) goes back to the OS.

@@ -1,3 +1,4 @@
+import type { RequestListener } from "node:http";
 import express, { type Express, type Router } from "express";
 import type { Logger } from "pino";
 import type { HubMetrics } from "../observability/metrics.ts";
@@ -8,7 +9,8 @@ import { jsonBody } from "./json-body.ts";
 import { mountRouters } from "./mount-router.ts";
 import type { OpenApiDocument } from "./openapi-document.ts";
 import { pathEncodingCheck } from "./path-encoding.ts";
-import { installRequestLogger, requestContext } from "./request-context.ts";
+import { withFastRoutes, type FastRoute } from "./fast-routes.ts";
+import { createBeginRequest, installRequestLogger, requestContext } from "./request-context.ts";
 import { listRoutes, routeFallback, type RouteEntry } from "./route-table.ts";
 
 export interface HttpAppOptions {
@@ -21,13 +23,22 @@ export interface HttpAppOptions {
   rawBodyPrefixes?: readonly string[];
   /** Feature routers; each declares full paths (see route-table.ts). */
   routers: readonly Router[];
+  /** Reads answered before express when they can be (fast-routes.ts); each is also a route of `routers`. @defaultValue none */
+  fastRoutes?: readonly FastRoute[];
   /** Paths that also take `application/x-www-form-urlencoded` bodies (HTML forms). @defaultValue none */
   formPaths?: readonly string[];
   readiness: () => Promise<ReadinessReport>;
   isDraining: () => boolean;
 }
 
-export function createHttpApp(options: HttpAppOptions): Express {
+export interface HttpApp {
+  /** The express app: every route, and what the fast routes decline. */
+  app: Express;
+  /** The HTTP server's request listener: the fast routes, then `app`. */
+  listener: RequestListener;
+}
+
+export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = express();
   // Measured in bench/http.ts: etag hashing and x-powered-by cost throughput and give callers nothing.
   app.disable("x-powered-by");
@@ -37,7 +48,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   let routes: RouteEntry[] | undefined;
   const knownRoutes = (): RouteEntry[] => (routes ??= listRoutes(app));
-  app.use(requestContext({ logger: options.logger, httpDuration: options.metrics.httpDuration, isDraining: options.isDraining }));
+  const begin = createBeginRequest({ logger: options.logger, httpDuration: options.metrics.httpDuration, isDraining: options.isDraining });
+  app.use(requestContext(begin));
   app.use(pathEncodingCheck(knownRoutes));
   app.use(jsonBody({ limit: options.bodyLimit, formPaths: new Set(options.formPaths ?? []), ...(options.rawBodyPrefixes ? { rawPathPrefixes: options.rawBodyPrefixes } : {}) }));
   mountRouters(app, [healthRoutes({ readiness: options.readiness, metrics: options.metrics.registry }), ...options.routers]);
@@ -46,5 +58,5 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   app.use(routeFallback(knownRoutes));
   app.use(errorHandler());
-  return app;
+  return { app, listener: withFastRoutes(options.fastRoutes ?? [], begin, app) };
 }

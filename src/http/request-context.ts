@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { Histogram } from "prom-client";
@@ -12,12 +13,15 @@ export interface RequestContextOptions {
   isDraining: () => boolean;
 }
 
+/** Starts a request's id, access-log line and duration metric; `route` names it when it finishes. */
+export type BeginRequest = (req: IncomingMessage & { id?: string }, res: ServerResponse, route: () => string) => void;
+
 /**
  * Request id, access log and duration metric in one `finish` listener: a middleware per concern
- * would add a listener and a closure each on the hot path. `req.log` is made on first use (see
- * {@link installRequestLogger}), since most requests only need the access-log line.
+ * would add a listener and a closure each on the hot path. Shared by the express middleware
+ * ({@link requestContext}) and the fast routes (fast-routes.ts), so that both log and count alike.
  */
-export function requestContext({ logger, httpDuration, isDraining }: RequestContextOptions): RequestHandler {
+export function createBeginRequest({ logger, httpDuration, isDraining }: RequestContextOptions): BeginRequest {
   // The histogram's child per method, route and status, looked up once: observe({…}) hashes the
   // labels on every call. Bounded: routes are patterns, methods and statuses few.
   const children = new Map<string, { observe(value: number): void }>();
@@ -27,22 +31,28 @@ export function requestContext({ logger, httpDuration, isDraining }: RequestCont
     if (!child) children.set(key, (child = httpDuration.labels({ method, route, status })));
     child.observe(seconds);
   };
-  return (req, res, next) => {
+  return (req, res, route) => {
     const started = process.hrtime.bigint();
     const incoming = req.headers["x-request-id"];
     const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    // The URL as it arrived: express's routers rewrite req.url while they work.
+    const url = req.url;
+    const method = req.method ?? "GET";
     req.id = id;
     res.setHeader("x-request-id", id);
     if (isDraining()) res.setHeader("connection", "close");
     res.once("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = routeLabel(req.baseUrl, req.route as { path?: unknown } | undefined);
-      observe(req.method, route, res.statusCode, seconds);
-      logger.info(
-        { reqId: id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
-        "request",
-      );
+      observe(method, route(), res.statusCode, seconds);
+      logger.info({ reqId: id, method, url, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, "request");
     });
+  };
+}
+
+/** The express middleware of {@link createBeginRequest}: its route label is the matched route's pattern. */
+export function requestContext(begin: BeginRequest): RequestHandler {
+  return (req, res, next) => {
+    begin(req, res, () => routeLabel(req.baseUrl, req.route as { path?: unknown } | undefined));
     next();
   };
 }

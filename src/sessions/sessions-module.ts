@@ -24,7 +24,7 @@ import { createSessionSync } from "./session-sync.ts";
 import { createSessionUpdater } from "./session-updater.ts";
 import { createSessionWriter } from "./session-writer.ts";
 import type { BehaviorEvent } from "./session-types.ts";
-import { sessionRoutes } from "./routes.ts";
+import { sessionFastRoute, sessionRoutes } from "./routes.ts";
 import { createKafkaSource } from "./sources/kafka-source.ts";
 import { createNatsSource } from "./sources/nats-source.ts";
 import { createRedisStreamSource } from "./sources/redis-stream-source.ts";
@@ -111,6 +111,7 @@ export async function createSessionsModule(options: SessionsModuleOptions): Prom
       demo ??= startDemoBehavior({ ingest, intake, mirror, logger });
     },
     router: sessionRoutes({ auth, validation, mirror, store, intake, deadLetters, fusion, heartbeatMs: config.sessionsHeartbeatMs }),
+    fastRoutes: [sessionFastRoute({ auth, mirror })],
     onAccepted: lifecycle,
     mirror,
     intake,

@@ -32,7 +32,7 @@ async function startApp(): Promise<{ url: string; logs: string[]; server: Server
   router.get("/v1/boom", () => {
     throw new Error("database password is hunter2");
   });
-  const app = createHttpApp({
+  const { app } = createHttpApp({
     logger,
     metrics: createMetrics(),
     openapi: { openapi: "3.1.0", paths: {}, components: { schemas: {} } },

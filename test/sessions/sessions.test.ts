@@ -94,6 +94,29 @@ describe("sessions from chat events, behaviour folded in", () => {
     const again = await hub.request("/v1/sessions/S-etag-1", { scope: "read", headers: { "if-none-match": etag } });
     assert.equal(again.status, 304);
   });
+
+  it("an open session answers the same from memory before express as through express's route", async () => {
+    await openSession(hub, "S-fast-1", "C-0006");
+    await eventually(async () => (await getSession(hub, "S-fast-1"))?.customer.profile ?? undefined, 5000, "the session with its CRM profile");
+    const answerOf = async (path: string, init: Parameters<TestHub["request"]>[1] = { scope: "read" }) => {
+      const response = await hub.request(path, init);
+      const headers = Object.fromEntries(["content-type", "content-length", "etag"].map((name) => [name, response.headers.get(name)]));
+      return { status: response.status, headers, body: await response.text() };
+    };
+    // A plain id is answered from memory; a query or an encoded id goes through express.
+    const fast = await answerOf("/v1/sessions/S-fast-1");
+    assert.equal(fast.status, 200);
+    assert.deepEqual(await answerOf("/v1/sessions/S-fast-1?via=express"), fast);
+    assert.deepEqual(await answerOf("/v1/sessions/S%2Dfast-1"), fast);
+    const etag = fast.headers["etag"] ?? "";
+    for (const path of ["/v1/sessions/S-fast-1", "/v1/sessions/S-fast-1?via=express"]) {
+      assert.equal((await hub.request(path, { scope: "read", headers: { "if-none-match": etag } })).status, 304, path);
+    }
+    // What the fast read declines, express answers with its problems.
+    assert.equal((await hub.request("/v1/sessions/S-fast-1", { scope: "none" })).status, 401);
+    assert.equal((await hub.request("/v1/sessions/S-fast-1", { scope: "ingest" })).status, 403);
+    assert.equal((await hub.request("/v1/sessions/%ff", { scope: "read" })).status, 400);
+  });
 });
 
 describe("the demo behaviour generator (npm start)", () => {

@@ -32,7 +32,7 @@ export function sessionsBenchFromEnv(): SessionsBench {
     readKey,
     hubEnv: {
       KEFU_API_KEYS: `${readKey}=read`,
-      KEFU_LOG_LEVEL: "info",
+      KEFU_LOG_LEVEL: process.env["BENCH_LOG_LEVEL"] ?? "info",
       KEFU_PLUGIN_WATCH: "false",
       KEFU_DEMO_BUSINESS_SYSTEM: "false",
       KEFU_DEMO_BEHAVIOR: "false",

@@ -2,6 +2,7 @@
 // sessions, on the hub and on bare express and raw node:http serving the same JSON from a Map.
 import { Redis } from "ioredis";
 import { measureHttp, type LoadResult } from "./load.ts";
+import { cpuMsOf } from "./proc-stats.ts";
 import { forkServer, freePort, startHub, stop } from "./processes.ts";
 import { spreadOf, formatSpread, printTable } from "./run-stats.ts";
 import { seedSessions, sessionIdOf } from "./session-seed.ts";
@@ -40,24 +41,31 @@ export async function runGetPhase(bench: SessionsBench): Promise<Verdict[]> {
     }
     const randomPath = { prefix: "/v1/sessions/bs-", count };
     const cases = [
-      { name: "raw node:http, Map", url: `http://127.0.0.1:${rawPort}/`, headers: {} },
-      { name: "bare express, Map", url: `http://127.0.0.1:${expressPort}/`, headers: {} },
-      { name: "kefu-hub GET /v1/sessions/{id}", url: `http://127.0.0.1:${hubPort}/`, headers: read },
+      { name: "raw node:http, Map", url: `http://127.0.0.1:${rawPort}/`, headers: {}, pid: raw.pid },
+      { name: "bare express, Map", url: `http://127.0.0.1:${expressPort}/`, headers: {}, pid: bare.pid },
+      { name: "kefu-hub GET /v1/sessions/{id}", url: `http://127.0.0.1:${hubPort}/`, headers: read, pid: hub.child.pid },
     ];
     for (const c of cases) await measureHttp({ ...c, randomPath, connections, durationSeconds: 2 }); // warm-up
     const results = new Map<string, LoadResult[]>(cases.map((c) => [c.name, []]));
+    // The server's own CPU per answer: steadier than req/s on a machine whose cores are shared.
+    const cpuPerRequest = new Map<string, number[]>(cases.map((c) => [c.name, []]));
     // Interleaved rounds: a burst of other work on the shared machine lands on every case alike.
     for (let round = 0; round < rounds; round++) {
-      for (const c of cases) results.get(c.name)?.push(await measureHttp({ ...c, randomPath, connections, durationSeconds: seconds }));
+      for (const c of cases) {
+        const cpuBefore = cpuMsOf(c.pid);
+        const result = await measureHttp({ ...c, randomPath, connections, durationSeconds: seconds });
+        results.get(c.name)?.push(result);
+        cpuPerRequest.get(c.name)?.push(((cpuMsOf(c.pid) - cpuBefore) * 1000) / result.total);
+      }
     }
     const of = (name: string): LoadResult[] => results.get(name) ?? [];
     const [rawRuns, expressRuns, hubRuns] = cases.map((c) => of(c.name)) as [LoadResult[], LoadResult[], LoadResult[]];
     console.log(`\nGET /v1/sessions/{id} — ${count.toLocaleString("en-US")} open sessions, random ids, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s, answer ${Buffer.byteLength(await (await fetch(`http://127.0.0.1:${rawPort}/v1/sessions/bs-1`)).text())} B`);
     printTable(
-      ["case", "req/s", "p50 ms", "p99 ms", "failures"],
+      ["case", "req/s", "server CPU µs/req", "p50 ms", "p99 ms", "failures"],
       cases.map((c) => {
         const runs = of(c.name);
-        return [c.name, formatSpread(spreadOf(runs.map((r) => r.requestsPerSecond))), formatSpread(spreadOf(runs.map((r) => r.p50Ms))), formatSpread(spreadOf(runs.map((r) => r.p99Ms))), String(runs.reduce((s, r) => s + r.failures, 0))];
+        return [c.name, formatSpread(spreadOf(runs.map((r) => r.requestsPerSecond))), formatSpread(spreadOf(cpuPerRequest.get(c.name) ?? [])), formatSpread(spreadOf(runs.map((r) => r.p50Ms))), formatSpread(spreadOf(runs.map((r) => r.p99Ms))), String(runs.reduce((s, r) => s + r.failures, 0))];
       }),
     );
     const ratio = (base: LoadResult[]): number[] => hubRuns.map((r, k) => r.requestsPerSecond / (base[k]?.requestsPerSecond ?? NaN));

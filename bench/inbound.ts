@@ -67,6 +67,7 @@ function unprocessed(redis: Redis): Promise<number> {
 }
 
 /** The hub's processes whose CPU counts: `kefu-hub start` and its plugin runner (a child of it). */
+/** The hub and its plugin runner: not esbuild's service, which the hub stops between bundles (its pid would read NaN). */
 function hubPids(hubPid: number): number[] {
   let children: number[] = [];
   try {
@@ -74,7 +75,14 @@ function hubPids(hubPid: number): number[] {
   } catch {
     // not Linux: wall clock only
   }
-  return [hubPid, ...children];
+  const isRunner = (pid: number): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("runner-main");
+    } catch {
+      return false;
+    }
+  };
+  return [hubPid, ...children.filter(isRunner)];
 }
 
 interface Totals {

@@ -125,7 +125,7 @@ export class RunnerClient {
       // isolated-vm needs --no-node-snapshot on Node >= 20.
       execArgv: ["--no-node-snapshot", "--disable-warning=ExperimentalWarning"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      serialization: "json",
+      serialization: "advanced",
     });
     this.#child = child;
     // Neither the process nor its channel keeps the API process alive by itself: a hub that is

@@ -95,6 +95,8 @@ export interface HubConfig {
   sessionsRetainSeconds: number;
   /** SSE heartbeat of GET /v1/sessions/{id}/stream. @defaultValue 15000 */
   sessionsHeartbeatMs: number;
+  /** An open session not read for about this long is kept deflated in memory; 0 keeps every one as bytes. */
+  sessionsPackIdleSeconds: number;
   /** Redis Stream of behaviour events (field `event`); unset: no such source. */
   behaviorRedisStream?: string;
   /** Pending stream entries of a dead consumer are taken over after this long. @defaultValue 30000 */

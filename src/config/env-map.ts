@@ -89,6 +89,7 @@ export const ENV_BINDINGS: Readonly<Record<string, EnvBinding>> = {
   KEFU_DELIVERY_MAX_ORIGINS: { key: "deliveryMaxOrigins", parse: integer },
   KEFU_SESSIONS_RETAIN_SECONDS: { key: "sessionsRetainSeconds", parse: integer },
   KEFU_SESSIONS_HEARTBEAT_MS: { key: "sessionsHeartbeatMs", parse: integer },
+  KEFU_SESSIONS_PACK_IDLE_SECONDS: { key: "sessionsPackIdleSeconds", parse: integer },
   KEFU_BEHAVIOR_REDIS_STREAM: { key: "behaviorRedisStream", parse: text },
   KEFU_BEHAVIOR_CLAIM_IDLE_MS: { key: "behaviorClaimIdleMs", parse: integer },
   KEFU_BEHAVIOR_DEAD_LETTER_MAX: { key: "behaviorDeadLetterMax", parse: integer },

@@ -30,7 +30,7 @@ export function startDemoBehavior({ ingest, intake, mirror, logger, intervalMs =
   let tick = 0;
   const open = async (): Promise<void> => {
     for (const { sessionId, customerId, orderId } of DEMO_SESSIONS) {
-      if (mirror.get(sessionId)) continue;
+      if (mirror.has(sessionId)) continue;
       await ingest({ id: `evt_demo-open-${sessionId}-${Date.now()}`, type: "chat.session.opened", occurredAt: new Date().toISOString(), source: "demo", data: { sessionId, channel: "web", customer: { id: customerId }, orderId } });
     }
   };

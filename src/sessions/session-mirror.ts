@@ -1,5 +1,6 @@
 import type { StoreMemory } from "../hub-module.ts";
 import { createCustomerFilter, type CustomerFilter } from "./customer-filter.ts";
+import { createSessionPacker } from "./session-packing.ts";
 
 /**
  * An open session as this process keeps it: its answer prebuilt as bytes (`GET /v1/sessions/{id}`
@@ -21,12 +22,25 @@ export interface MirrorUpdate {
   state: "open" | "closed";
   version: number;
   body: Buffer | string;
+  /** Keep it packed from the start: loaded from Redis, not in use yet (session-sync.ts). @defaultValue false */
+  idle?: boolean;
 }
 
 export type SessionListener = (session: MirroredSession, state: "open" | "closed") => void;
 
 export interface SessionMirror {
+  /** The session with its bytes (unpacked if it was idle). */
   get(sessionId: string): MirroredSession | undefined;
+  /** Whether the session is open here; never unpacks. */
+  has(sessionId: string): boolean;
+  /** The version held; never unpacks. */
+  versionOf(sessionId: string): number | undefined;
+  /**
+   * Packs sessions nobody read since the previous pass (a clock sweep: a read gives a session a
+   * second chance). Walks at most `scan` sessions (each once) from where the last call stopped and
+   * packs at most `pack` of them; answers how many it packed.
+   */
+  packIdle(scan: number, pack: number): number;
   /**
    * Takes a newer version of a session (from this process's write or another instance's notice);
    * an older or equal one is ignored. Closed sessions leave the mirror (Redis still has them).
@@ -51,24 +65,47 @@ export interface SessionMirror {
   memoryReport(): StoreMemory[];
 }
 
-/** Per mirrored session besides its bytes: the object, two map entries, the customer index. An allowance. */
+/** Per mirrored session besides its bytes: the entry, two map entries, the customer index. An allowance. */
 const SESSION_OVERHEAD_BYTES = 200;
 
 const NO_SESSIONS: readonly string[] = [];
 
+/** An open session as held: its bytes while in use, packed (session-packing.ts) while idle. */
+interface Held {
+  customerId: string;
+  version: number;
+  /** The JSON's byte length. */
+  size: number;
+  session: MirroredSession | undefined;
+  packed: string | undefined;
+  /** Read since the packer's last pass. */
+  used: boolean;
+}
+
 /** The open sessions of every instance, in this process: reads and filtering at memory speed. */
 export function createSessionMirror(): SessionMirror {
-  const sessions = new Map<string, MirroredSession>();
+  const sessions = new Map<string, Held>();
   const byCustomer = new Map<string, string[]>();
   const listeners = new Map<string, Set<SessionListener>>();
   // Versions of sessions that closed here, so that a late notice of an older open version does not bring one back.
   const closedAt = new Map<string, number>();
   const filter = createCustomerFilter(() => byCustomer.keys());
+  const packer = createSessionPacker();
+  // Where packIdle() goes on from: a pass over 100,000 sessions is spread over many calls.
+  let sweep = sessions.entries();
   // Kept as sessions come and go, so that /godmode's report is O(1): a walk of 100,000 sessions
   // took 20–30 ms of the event loop every second.
   let heldBytes = 0;
-  const hold = (session: MirroredSession | undefined, sign: 1 | -1): void => {
-    if (session) heldBytes += sign * bytesOf(session);
+  const hold = (sessionId: string, held: Held | undefined, sign: 1 | -1): void => {
+    if (held) heldBytes += sign * bytesOf(sessionId, held);
+  };
+  const unpacked = (sessionId: string, held: Held): MirroredSession => {
+    if (held.session) return held.session;
+    hold(sessionId, held, -1);
+    held.session = { sessionId, customerId: held.customerId, version: held.version, body: packer.unpack(held.packed ?? "", held.size) };
+    held.packed = undefined;
+    hold(sessionId, held, 1);
+    return held.session;
   };
 
   const index = (customerId: string, sessionId: string): void => {
@@ -91,18 +128,28 @@ export function createSessionMirror(): SessionMirror {
   };
 
   return {
-    get: (sessionId) => sessions.get(sessionId),
-    put({ sessionId, customerId, state, version, body }) {
+    get(sessionId) {
+      const held = sessions.get(sessionId);
+      if (!held) return undefined;
+      held.used = true;
+      return held.session ?? unpacked(sessionId, held);
+    },
+    has: (sessionId) => sessions.has(sessionId),
+    versionOf: (sessionId) => sessions.get(sessionId)?.version,
+    put({ sessionId, customerId, state, version, body, idle = false }) {
       const known = sessions.get(sessionId)?.version ?? closedAt.get(sessionId) ?? 0;
       if (version <= known) return false;
       const session: MirroredSession = { sessionId, customerId, version, body: typeof body === "string" ? Buffer.from(body) : body };
+      hold(sessionId, sessions.get(sessionId), -1);
       if (state === "open") {
-        hold(sessions.get(sessionId), -1);
-        hold(session, 1);
-        sessions.set(sessionId, session);
+        const held: Held = idle
+          ? { customerId, version, size: session.body.length, session: undefined, packed: packer.pack(session.body), used: false }
+          : // A change counts as a use: a busy session is not packed between its changes.
+            { customerId, version, size: session.body.length, session, packed: undefined, used: true };
+        hold(sessionId, held, 1);
+        sessions.set(sessionId, held);
         index(customerId, sessionId);
       } else {
-        hold(sessions.get(sessionId), -1);
         if (sessions.delete(sessionId)) unindex(customerId, sessionId);
         closedAt.set(sessionId, version);
         // Bounded: only a notice racing the close needs it.
@@ -111,13 +158,39 @@ export function createSessionMirror(): SessionMirror {
       tell(session, state);
       return true;
     },
+    packIdle(scan, pack) {
+      let packed = 0;
+      // At most one visit per session and call, so that the second chance lasts until the next call.
+      const visits = Math.min(scan, sessions.size);
+      for (let seen = 0; seen < visits && packed < pack; seen++) {
+        let next = sweep.next();
+        if (next.done) {
+          sweep = sessions.entries();
+          next = sweep.next();
+          if (next.done) break;
+        }
+        const [sessionId, held] = next.value;
+        if (!held.session) continue;
+        if (held.used) {
+          held.used = false;
+          continue;
+        }
+        hold(sessionId, held, -1);
+        held.packed = packer.pack(held.session.body);
+        held.session = undefined;
+        hold(sessionId, held, 1);
+        packed++;
+      }
+      return packed;
+    },
     ids: () => sessions.keys(),
     drop(sessionId) {
-      const session = sessions.get(sessionId);
-      if (!session) return;
-      hold(session, -1);
+      const held = sessions.get(sessionId);
+      if (!held) return;
+      const session = unpacked(sessionId, held);
+      hold(sessionId, held, -1);
       sessions.delete(sessionId);
-      unindex(session.customerId, sessionId);
+      unindex(held.customerId, sessionId);
       tell(session, "closed");
     },
     openSessionsOf: (customerId) => byCustomer.get(customerId) ?? NO_SESSIONS,
@@ -148,7 +221,8 @@ export function createSessionMirror(): SessionMirror {
   };
 }
 
-/** A mirrored session's bytes: `body` is off the V8 heap (a Buffer); the id strings take a byte a character when ASCII. */
-function bytesOf(session: MirroredSession): number {
-  return session.body.length + session.sessionId.length + session.customerId.length + SESSION_OVERHEAD_BYTES;
+/** A held session's bytes: its JSON (a Buffer, off the V8 heap) or its packed string; the id strings take a byte a character when ASCII. */
+function bytesOf(sessionId: string, held: Held): number {
+  const own = held.session ? held.session.body.length : (held.packed?.length ?? 0);
+  return own + sessionId.length + held.customerId.length + SESSION_OVERHEAD_BYTES;
 }

@@ -12,6 +12,8 @@ export interface SessionSyncOptions {
   changesChannel: string;
   /** This instance's id, as its writer puts it on its notices: those are mirrored already. */
   instanceId: string;
+  /** Whether sessions loaded from Redis start packed (KEFU_SESSIONS_PACK_IDLE_SECONDS not 0): nobody reads them yet. */
+  loadPacked: boolean;
   /** Other channels to hear on the same connection (the fusion document's), with their handler. */
   also?: Record<string, () => void>;
   logger: Logger;
@@ -28,7 +30,7 @@ export interface SessionSync {
  * reconnect, when notices may have been lost, every open session is loaded again and the ones
  * Redis no longer has open are dropped.
  */
-export function createSessionSync({ store, mirror, subscriber, changesChannel, instanceId, also = {}, logger }: SessionSyncOptions): SessionSync {
+export function createSessionSync({ store, mirror, subscriber, changesChannel, instanceId, loadPacked, also = {}, logger }: SessionSyncOptions): SessionSync {
   let listening = false;
   const own = noticeOrigin(instanceId);
 
@@ -38,7 +40,7 @@ export function createSessionSync({ store, mirror, subscriber, changesChannel, i
       for (const record of page) {
         const { context } = parseRecord(record);
         open.add(context.sessionId);
-        mirror.put({ sessionId: context.sessionId, customerId: context.customer.id, state: context.state, version: record.version, body: record.contextJson });
+        mirror.put({ sessionId: context.sessionId, customerId: context.customer.id, state: context.state, version: record.version, body: record.contextJson, idle: loadPacked });
       }
     }
     for (const sessionId of [...mirror.ids()]) if (!open.has(sessionId)) mirror.drop(sessionId);

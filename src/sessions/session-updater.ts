@@ -79,7 +79,7 @@ export function createSessionUpdater({ store, write, mirror, now = Date.now, max
     const currents: (Current | undefined)[] = [];
     const unknown: number[] = [];
     sessionIds.forEach((sessionId, index) => {
-      const version = mirror.get(sessionId)?.version;
+      const version = mirror.versionOf(sessionId);
       const session = version === undefined ? undefined : parsed.get(sessionId, version);
       if (version !== undefined && session) currents[index] = { version, session };
       else unknown.push(index);

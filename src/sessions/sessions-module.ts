@@ -18,6 +18,7 @@ import { createFusionStore } from "./fusion-store.ts";
 import { startDemoBehavior, type DemoBehaviorOptions } from "./demo-behavior.ts";
 import { createSessionLifecycle } from "./session-lifecycle.ts";
 import { sessionKeys } from "./session-keys.ts";
+import { startIdlePacking } from "./idle-packing.ts";
 import { createSessionMirror, type SessionMirror } from "./session-mirror.ts";
 import { createSessionStore } from "./session-store.ts";
 import { createSessionSync } from "./session-sync.ts";
@@ -79,9 +80,11 @@ export async function createSessionsModule(options: SessionsModuleOptions): Prom
   const lifecycle = createSessionLifecycle({ updater, fusion: () => fusion.active(), profileOf, logger });
 
   const refreshFusion = (): void => void fusion.refresh().catch((error: unknown) => logger.error({ err: error }, "sessions: fusion refresh failed; keeping the active one"));
-  const sync = createSessionSync({ store, mirror, subscriber: redis.create("sessions-changes"), changesChannel: keys.changes, instanceId, also: { [fusionStore.channel]: refreshFusion }, logger });
+  const packing = config.sessionsPackIdleSeconds > 0;
+  const sync = createSessionSync({ store, mirror, subscriber: redis.create("sessions-changes"), changesChannel: keys.changes, instanceId, loadPacked: packing, also: { [fusionStore.channel]: refreshFusion }, logger });
   await fusion.refresh();
   await sync.start();
+  const stopPacking = packing ? startIdlePacking(mirror, config.sessionsPackIdleSeconds) : () => undefined;
 
   const sources: BehaviorSource[] = [...(options.sources ?? [])];
   if (config.behaviorNatsUrl && config.behaviorNatsSubject) {
@@ -123,6 +126,7 @@ export async function createSessionsModule(options: SessionsModuleOptions): Prom
     },
     async close() {
       demo?.stop();
+      stopPacking();
       await Promise.allSettled(sources.map((source) => source.close()));
       await sync.close();
     },

@@ -5,15 +5,21 @@ function randomPathOf({ prefix, count, suffix = "" }: NonNullable<LoadOptions["r
   return (request) => ({ ...request, path: `${prefix}${Math.floor(Math.random() * count)}${suffix}` });
 }
 
+function everyPathOf({ prefix }: NonNullable<LoadOptions["everyPath"]>): (request: autocannon.Request) => autocannon.Request {
+  let next = 0;
+  return (request) => ({ ...request, path: `${prefix}${next++}` });
+}
+
 const options = JSON.parse(process.argv[2] ?? "{}") as LoadOptions;
+const pathOf = options.everyPath ? everyPathOf(options.everyPath) : options.randomPath ? randomPathOf(options.randomPath) : undefined;
 const result = await autocannon({
   url: options.url,
   method: options.method ?? "GET",
   headers: options.headers ?? {},
   ...(options.body !== undefined ? { body: options.body } : {}),
   connections: options.connections ?? 50,
-  duration: options.durationSeconds ?? 5,
-  ...(options.randomPath !== undefined ? { requests: [{ setupRequest: randomPathOf(options.randomPath) }] } : {}),
+  ...(options.everyPath ? { amount: options.everyPath.count } : { duration: options.durationSeconds ?? 5 }),
+  ...(pathOf ? { requests: [{ setupRequest: pathOf }] } : {}),
 });
 const report: LoadResult = {
   requestsPerSecond: result.requests.average,

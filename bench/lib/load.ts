@@ -14,6 +14,11 @@ export interface LoadOptions {
    * request instead of `url`'s path. @defaultValue none (always `url`)
    */
   randomPath?: { prefix: string; count: number; suffix?: string };
+  /**
+   * Each request's path is `${prefix}${i}`, `i` counting from 0 to `count - 1`, and the run ends
+   * after those `count` requests (durationSeconds is then ignored): every key read once. @defaultValue none
+   */
+  everyPath?: { prefix: string; count: number };
 }
 
 export interface LoadResult {

@@ -26,7 +26,9 @@ export function createLiveFeeds({ history, fanout, logger }: { history: ChannelH
     },
     onSessionChange(session: MirroredSession, state: "open" | "closed"): void {
       const channel = `session:${session.sessionId}`;
-      fanout.deliver({ channel, offset: fanout.lastOffset(channel), dataJson: `{"kind":"context","version":${session.version},"context":${session.body.toString()}}` });
+      // Most changes are of sessions no live connection here watches (every session at start-up
+      // load): the context's text is not copied for them.
+      if (fanout.listened(channel)) fanout.deliver({ channel, offset: fanout.lastOffset(channel), dataJson: `{"kind":"context","version":${session.version},"context":${session.body.toString()}}` });
       if (state === "closed") {
         // Every instance hears the close; the idempotency id keeps it one publication.
         history.publish(channel, JSON.stringify({ kind: "closed", sessionId: session.sessionId }), { idempotencyId: "closed" }).catch((error: unknown) => logger.warn({ err: error, channel }, "live: could not publish a session's close"));

@@ -12,6 +12,8 @@ export interface LocalFanout {
   deliver(publication: Publication): void;
   /** The latest offset this process saw announced on a channel it listens to (0: none yet). */
   lastOffset(channel: string): number;
+  /** Whether anything in this process listens to the channel: a publication for nobody need not be built. */
+  listened(channel: string): boolean;
   /** Subscribed channels and listeners, for /godmode and the benches. */
   stats(): { channels: number; listeners: number };
   start(): Promise<void>;
@@ -66,6 +68,7 @@ export function createLocalFanout({ subscriber, announcements, logger }: { subsc
     },
     deliver,
     lastOffset: (channel) => offsets.get(channel) ?? 0,
+    listened: (channel) => listeners.has(channel),
     stats: () => ({ channels: listeners.size, listeners: count }),
     async start() {
       subscriber.on("message", onMessage);

@@ -23,6 +23,8 @@ let armed: FaultPoint | undefined;
 const reached: FaultPoint[] = [];
 let path: EventPath;
 let receiver: Receiver;
+/** While set, the receiver holds its answers until it settles: a barrier, not a sleep. */
+let held: Promise<void> | undefined;
 const redis = new Redis(TEST_REDIS_URL);
 
 before(async () => {
@@ -36,7 +38,10 @@ before(async () => {
       throw new Error(`injected crash at ${point}`);
     },
   });
-  receiver = await startReceiver();
+  receiver = await startReceiver(async () => {
+    await held;
+    return { status: 204 };
+  });
 });
 after(async () => {
   await path.close();
@@ -125,8 +130,14 @@ test("crash after an ordered conversation moved on, before the next job: convers
   const first = chatMessage("S-advanced", "first");
   const second = chatMessage("S-advanced", "second");
   armed = "order.advanced";
+  // The first delivery is answered only once the second event waits behind it: otherwise the
+  // conversation could move on before the second exists, with nothing to queue at the crash point.
+  let release = (): void => {};
+  held = new Promise((resolve) => (release = resolve));
   await path.events.ingest.ingest(first);
   await path.events.ingest.ingest(second);
+  release();
+  held = undefined;
   await eventually(() => arrivals("advanced", String(second.id)) === 1, 5000, "the second event after recovery");
   assert.deepEqual(reached.splice(0), ["order.advanced"]);
   const order = receiver.received.filter((r) => r.path === "/advanced").map((r) => r.headers["webhook-id"]);

@@ -43,7 +43,8 @@ const DICTIONARY = Buffer.from(
   }),
 );
 
-// A 4 KB window holds the dictionary and a context; with memLevel 5 deflate's state is ~30 KB
+// A 4 KB window holds the dictionary and a usual context (a larger one still packs, its matches
+// reaching 4 KB back); with memLevel 5 deflate's state is ~30 KB
 // instead of ~260 KB (which glibc maps and unmaps on every call). Output chunks sized to the
 // answer, not zlib's 16 KB default: 100,000 sessions loaded at start made gigabytes of garbage,
 // and the external memory of it made V8 run full GCs.

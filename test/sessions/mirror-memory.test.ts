@@ -70,3 +70,13 @@ test("sessions loaded idle start packed, a pass is spread over calls, and a drop
   assert.deepEqual(told, [{ version: 1, state: "closed", body: contextOf("S-0", 1) }]);
   assert.equal(mirror.has("S-0"), false);
 });
+
+test("a context larger than the packer's window comes back byte for byte", () => {
+  const mirror = createSessionMirror();
+  // Behaviour events may carry up to 64 KB of data each: far past deflate's 4 KB window.
+  const big = JSON.stringify({ sessionId: "S-big", state: "open", behavior: { recent: Array.from({ length: 40 }, (_, i) => ({ id: `bev-${i}`, data: { note: `${i}-`.repeat(900) } })) } });
+  mirror.put({ sessionId: "S-big", customerId: "C-big", state: "open", version: 1, body: big, idle: true });
+  const body = mirror.get("S-big")?.body;
+  assert.equal(body?.length, Buffer.byteLength(big));
+  assert.equal(body?.toString(), big);
+});

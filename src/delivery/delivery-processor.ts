@@ -131,7 +131,7 @@ export function createDeliveryProcessor(deps: ProcessorDependencies): DeliveryPr
     if (response.ok) {
       count("delivered", event.priority);
       observeLatency(event.priority, (Date.now() - job.data.acceptedAt) / 1000);
-      const recorded = deliveries.recordDelivered(ref, attempt);
+      const recorded = deliveries.recordDelivered(ref, attempt, job.data.acceptedAt);
       if (job.data.conversationQueue === undefined) {
         // Not awaited: the record precedes the job's completion on the worker's socket (see
         // DeliveryStoreOptions.completion). A failed write leaves a delivered record pending.

@@ -40,8 +40,6 @@ export interface DeliveryScripts {
   create(records: EventDeliveriesToCreate, ttlSeconds: number, trimBeforeMs: number): Promise<number[]>;
   /** Sets `fields`, counts the attempt, appends it to the log (keeping the last `kept`), sets both expiries. */
   recordAttempt(keys: { hash: string; attempts: string }, attemptJson: string, kept: number, ttlSeconds: number, fields: readonly Arg[]): Promise<unknown>;
-  /** Sets `fields` (the attempt among them), counts the attempt, sets the expiry: no attempt-log entry. */
-  recordDelivered(hashKey: string, ttlSeconds: number, fields: readonly Arg[]): Promise<unknown>;
   /** The next queue entry of the conversation once `deliveryId` (its head) is final, or null. */
   advance(queueKey: string, dueKey: string, deliveryId: string): Promise<string | null>;
 }
@@ -49,7 +47,8 @@ export interface DeliveryScripts {
 /**
  * The delivery records' writes: Lua scripts (src/delivery/lua/) where a write decides on what it
  * reads, plain commands where it does not. A script call costs Redis several times its commands
- * (measured: ~17 µs against ~4 µs for the success record), so the hot success record is plain.
+ * (measured: ~17 µs against ~4 µs for the success record), so the hot success record is a plain
+ * HSET (delivery-store.ts).
  */
 export function createDeliveryScripts(redis: Redis): DeliveryScripts {
   defineLuaCommand(redis, "kefuCreateDeliveries", new URL("./lua/create-deliveries.lua", import.meta.url));
@@ -68,15 +67,6 @@ export function createDeliveryScripts(redis: Redis): DeliveryScripts {
     },
     recordAttempt(keys, attemptJson, kept, ttlSeconds, fields) {
       return commands.kefuRecordAttempt(keys.hash, keys.attempts, attemptJson, kept, ttlSeconds, ...fields);
-    },
-    // A success is the last attempt of a delivery, so it needs no log entry of its own (the log keeps
-    // the failed attempts before it): the attempt is one of `fields`, as `deliveredAttempt`. Three
-    // plain commands, not a MULTI: ioredis builds a Pipeline object per multi(), which on BullMQ's
-    // connection (its ~40 scripts copied onto each) cost the hub more than the script it replaced.
-    // They leave in one socket write; only a connection cut between them could split them, which
-    // would leave the attempt count one short.
-    recordDelivered: async (hashKey, ttlSeconds, fields) => {
-      await Promise.all([redis.hset(hashKey, ...fields), redis.hincrby(hashKey, "attempts", 1), redis.expire(hashKey, ttlSeconds)]);
     },
     advance: (queueKey, dueKey, deliveryId) => commands.kefuAdvanceConversation(queueKey, dueKey, deliveryId, Date.now()),
   };

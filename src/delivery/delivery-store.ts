@@ -74,8 +74,10 @@ export interface DeliveryStore {
    * Records a successful attempt. The command is written before this returns, on the worker's
    * connection when the store has one (`completion`): Redis then runs it before the move to
    * completed that BullMQ sends next on that socket, so the caller need not wait for it.
+   * `expirySetAtMs`, when the record's expiry was last set at the latest (its event's acceptance),
+   * spares the expiry's renewal for a success right after it.
    */
-  recordDelivered(delivery: { id: string; subscriptionId: string }, attempt: Attempt): Promise<void>;
+  recordDelivered(delivery: { id: string; subscriptionId: string }, attempt: Attempt, expirySetAtMs?: number): Promise<void>;
   /** Dead letter without an attempt (e.g. the subscription was disabled meanwhile). */
   markFailed(delivery: { id: string; subscriptionId: string }, reason: string, event: HubEvent): Promise<void>;
   markSkipped(deliveryId: string, reason: string): Promise<void>;
@@ -125,7 +127,7 @@ export const FILTER_SCAN_LIMIT = 2000;
 
 export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterSeconds, completion }: DeliveryStoreOptions): DeliveryStore {
   const scripts = createDeliveryScripts(redis);
-  const completionScripts = completion ? createDeliveryScripts(completion) : scripts;
+  const completionRedis = completion ?? redis;
   // The record and BullMQ's move to completed, and those of deliveries finishing in the same turn, in one socket write.
   const holdCompletionWrites = completion ? createWriteCoalescer(completion) : () => undefined;
   const getMany = async (ids: readonly string[]): Promise<Delivery[]> => {
@@ -148,11 +150,22 @@ export function createDeliveryStore({ redis, keys, retentionSeconds, deadLetterS
     return toPage(await pageSortedSet(redis, key, limit, cursor));
   };
 
-  const recordDelivered: DeliveryStore["recordDelivered"] = async (delivery, attempt) => {
-    // A success is the last attempt: kept in the record itself, not appended to the log.
-    const fields = [...attemptFields(attempt, "delivered"), "deliveredAt", attempt.at, "nextAttemptAt", "", "deliveredAttempt", JSON.stringify(attempt)];
+  // A record's expiry is set when it is created and at every failed attempt; a success soon after
+  // that keeps it (the record then outlives its delivery by the retention less this slack at worst).
+  const expirySlackMs = Math.min(60_000, (retentionSeconds * 1000) / 10);
+  const recordDelivered: DeliveryStore["recordDelivered"] = async (delivery, attempt, expirySetAtMs) => {
+    // One HSET, the hot path's only write of its own: a success is the last attempt, so it is kept
+    // in the record, not the log; it is counted by `succeeded` (idempotent, unlike an HINCRBY of
+    // `attempts`, and HSET is a fraction of a script's cost to Redis).
+    const key = keys.delivery(delivery.id);
     holdCompletionWrites();
-    await completionScripts.recordDelivered(keys.delivery(delivery.id), retentionSeconds, fields);
+    const fields = [...attemptFields(attempt, "delivered"), "deliveredAt", attempt.at, "nextAttemptAt", "", "succeeded", 1, "deliveredAttempt", JSON.stringify(attempt)];
+    const written = completionRedis.hset(key, ...fields);
+    if (expirySetAtMs !== undefined && Date.now() - expirySetAtMs <= expirySlackMs) {
+      await written;
+      return;
+    }
+    await Promise.all([written, completionRedis.expire(key, retentionSeconds)]);
   };
 
   return {
@@ -290,7 +303,8 @@ function fromHash(hash: Record<string, string>): Delivery {
     eventType: hash["eventType"] ?? "",
     subscriptionId: hash["subscriptionId"] ?? "",
     status: (hash["status"] ?? "pending") as DeliveryStatus,
-    attempts: Number(hash["attempts"] ?? 0),
+    // Failed attempts are counted in `attempts`, the success in `succeeded` (see recordDelivered).
+    attempts: Number(hash["attempts"] ?? 0) + Number(hash["succeeded"] ?? 0),
     replays: Number(hash["replays"] ?? 0),
     createdAt: hash["createdAt"] ?? "",
     updatedAt: hash["updatedAt"] ?? "",

@@ -40,12 +40,12 @@ export function createSessionLifecycle({ updater, fusion, profileOf, logger, now
         attachProfile(sessionId, customerId, event.id).catch((error: unknown) => logger.warn({ err: error, sessionId, customerId }, "could not attach the CRM profile to a session; it stays without one"));
       }
     } else if (event.type === "chat.message.created") {
-      const { outcome } = await updater.change(sessionId, [event.id], (current) =>
+      const { outcome } = await updater.changeExisting(sessionId, [event.id], (current) =>
         current?.context.state === "open" ? { ...current, context: { ...current.context, lastMessageAt: event.occurredAt, messageCount: current.context.messageCount + 1 } } : undefined,
       );
       if (outcome === "unchanged") logger.debug({ sessionId, eventId: event.id }, "chat message for a session that is not open; the session is not changed");
     } else if (event.type === "chat.session.closed") {
-      await updater.change(sessionId, [event.id], (current) =>
+      await updater.changeExisting(sessionId, [event.id], (current) =>
         current?.context.state === "open" ? { ...current, context: { ...current.context, state: "closed", closedAt: event.occurredAt } } : undefined,
       );
     }

@@ -30,6 +30,12 @@ export interface SessionUpdater {
   /** Applies `ids` to a session once, with `mutate`; retried on a concurrent write. */
   change(sessionId: string, ids: readonly string[], mutate: SessionMutation): Promise<ChangeResult>;
   /**
+   * As `change`, for a change that only ever alters a session that exists (its `mutate` answers
+   * undefined without one: a chat message, a close). A session neither held nor being changed here
+   * costs one read, and nothing more when Redis has none.
+   */
+  changeExisting(sessionId: string, ids: readonly string[], mutate: SessionMutation): Promise<ChangeResult>;
+  /**
    * As `change` for several sessions (distinct ids), one Redis call per attempt; results in order.
    * May be called again before it resolved: a session's changes are applied in the order of the calls.
    */
@@ -59,6 +65,8 @@ interface Attempt {
   current: Current | undefined;
   result?: ChangeResult;
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * Optimistic writes: the next state is computed in process from the mirrored (or stored) one and
@@ -197,11 +205,25 @@ export function createSessionUpdater({ store, write, mirror, now = Date.now, max
     }
   };
 
+  const change = async (sessionId: string, ids: readonly string[], mutate: SessionMutation): Promise<ChangeResult> => {
+    const [result] = await changeMany([{ sessionId, ids, mutate }]);
+    return result as ChangeResult;
+  };
+
   return {
     changeMany,
-    async change(sessionId, ids, mutate) {
-      const [result] = await changeMany([{ sessionId, ids, mutate }]);
-      return result as ChangeResult;
+    change,
+    async changeExisting(sessionId, ids, mutate) {
+      // Most messages of sessions not held here are of sessions that are not open anywhere (a chat
+      // system posts every message, not only those of sessions it opened through the hub): they are
+      // settled by the read alone, without the bookkeeping that orders a session's changes. A read
+      // that finds none while a change of the session started here meanwhile is still right: that
+      // change was accepted after this one.
+      if (mirror.versionOf(sessionId) === undefined && !underWay.has(sessionId)) {
+        const [record] = await store.getMany([sessionId]);
+        if (!record) return { outcome: "unchanged", duplicates: NONE };
+      }
+      return change(sessionId, ids, mutate);
     },
   };
 }

@@ -54,4 +54,33 @@ describe("the session updater", () => {
     assert.deepEqual((await second).map((r) => r.outcome), ["applied", "applied"]);
     assert.equal(writes.length, 3, "no conflict, no second attempt");
   });
+
+  it("settles a change of a session that exists nowhere with one read, and orders one after a change under way here", async () => {
+    const reads: string[][] = [];
+    const store = { getMany: (ids: readonly string[]) => (reads.push([...ids]), Promise.resolve(ids.map(() => undefined))) } as unknown as SessionStore;
+    const writes: { changes: readonly SessionChange[]; answer: () => void }[] = [];
+    const write = (changes: readonly SessionChange[]): Promise<ApplyOutcome[]> =>
+      new Promise((resolve) => {
+        const outcomes = changes.map((change): ApplyOutcome => ({ kind: "applied", version: change.expectedVersion + 1, body: Buffer.from(JSON.stringify(change.next.context)) }));
+        writes.push({ changes, answer: () => resolve(outcomes) });
+      });
+    const updater = createSessionUpdater({ store, write, mirror: createSessionMirror() });
+    const message: SessionMutation = (current) =>
+      current?.context.state === "open" ? { ...current, context: { ...current.context, messageCount: current.context.messageCount + 1 } } : undefined;
+
+    assert.equal((await updater.changeExisting("ghost", ["m1"], message)).outcome, "unchanged");
+    assert.deepEqual([reads, writes.length], [[["ghost"]], 0], "one read, nothing written");
+
+    // The open is still being written when the message comes: the message waits for it, rather
+    // than reading a Redis that has no session yet and dropping itself.
+    const open = updater.change("a", ["o1"], () => opened("a"));
+    const counted = updater.changeExisting("a", ["m2"], message);
+    await new Promise((resolve) => setImmediate(resolve));
+    writes[0]?.answer();
+    await open;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes[1]?.changes.map((c) => [c.next.context.messageCount, c.expectedVersion]), [[1, 1]]);
+    writes[1]?.answer();
+    assert.equal((await counted).outcome, "applied");
+  });
 });

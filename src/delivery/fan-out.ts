@@ -1,7 +1,8 @@
 import type { Queue } from "bullmq";
 import type { FaultHook } from "../fault-points.ts";
 import type { AcceptedEvent, PlannedHandOff } from "../events/hub-event.ts";
-import { waitForRedis } from "../redis/redis-unavailable.ts";
+import { RedisUnavailableError } from "../redis/redis-unavailable.ts";
+import { createSharedWait } from "../resilience/shared-wait.ts";
 import { conversationKeyOf, queueEntryOf } from "./conversation-order.ts";
 import { deliveryIdOf, type DeliveryKeys } from "./delivery-keys.ts";
 import { BACKOFF_TYPE, JOB_PRIORITY, type DeliveryJobData } from "./delivery-job.ts";
@@ -58,6 +59,12 @@ export function createFanOut({ queue, holdAddWrites, subscriptions, deliveries, 
     attempts: retry.attempts,
     backoff: { type: BACKOFF_TYPE },
   });
+  // One timer for every add's bound, not one per add.
+  const addWait = createSharedWait(addTimeoutMs);
+  const waitForRedis = <T>(adding: Promise<T>, what: string): Promise<T> =>
+    addWait.within(adding, () => {
+      throw new RedisUnavailableError(`${what}: Redis did not answer within ${addTimeoutMs} ms`);
+    });
   const enqueue = async (jobs: readonly DeliveryJobData[]): Promise<void> => {
     const [only, ...more] = jobs;
     if (!only) return;
@@ -67,7 +74,7 @@ export function createFanOut({ queue, holdAddWrites, subscriptions, deliveries, 
       more.length === 0
         ? queue.add(only.event.type, only, jobOptions(only, only.deliveryId))
         : queue.addBulk(jobs.map((data) => ({ name: data.event.type, data, opts: jobOptions(data, data.deliveryId) })));
-    await waitForRedis(adding, addTimeoutMs, "queueing deliveries");
+    await waitForRedis(adding, "queueing deliveries");
   };
 
   const plan = (accepted: AcceptedEvent, all: readonly Subscription[]): PlannedDelivery[] => {
@@ -122,7 +129,7 @@ export function createFanOut({ queue, holdAddWrites, subscriptions, deliveries, 
     enqueue,
     async requeue(data, jobId) {
       holdAddWrites();
-      await waitForRedis(queue.add(data.event.type, data, jobOptions(data, jobId)), addTimeoutMs, "queueing a replay");
+      await waitForRedis(queue.add(data.event.type, data, jobOptions(data, jobId)), "queueing a replay");
     },
   };
 }

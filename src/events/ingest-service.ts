@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Counter } from "prom-client";
 import type { FieldError, SchemaRegistry } from "../schemas/schema-registry.ts";
 import { toFieldErrors } from "../schemas/schema-registry.ts";
+import { createSharedWait } from "../resilience/shared-wait.ts";
 import type { EventHandOff } from "./event-handoff.ts";
 import type { EventStore } from "./event-store.ts";
 import type { AcceptedEvent, EventEnricher, EventObserver, EventPriority, HubEvent, PlanHandOff, PlannedHandOff } from "./hub-event.ts";
@@ -80,6 +81,7 @@ export const EVENT_SCHEMA = "events/event.schema.json";
 export function createIngestService(options: IngestServiceOptions): IngestService {
   const { store, handOff, plan, schemas, enrichers, observers, ingested, logger, handOffWaitMs = 2000 } = options;
   const validate = schemas.validator<EventInput>(EVENT_SCHEMA);
+  const handOffWait = createSharedWait(handOffWaitMs);
 
   const enrich = async (event: HubEvent): Promise<HubEvent> => {
     let current = event;
@@ -172,17 +174,14 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
   // recovery, so the 202 stands either way and never waits longer than handOffWaitMs.
   const settleHandOff = (accepted: AcceptedEvent, planned: PlannedHandOff | undefined): Promise<void> => settleHandOffs([{ accepted, planned }]);
 
-  // Several events' hand-offs under one bounded wait (one timer, not one per event).
+  // Several events' hand-offs under one bounded wait (on the timer every hand-off wait shares).
   const settleHandOffs = async (items: readonly { accepted: AcceptedEvent; planned: PlannedHandOff | undefined }[]): Promise<void> => {
     if (items.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
     const handingOff = Promise.all(items.map(({ accepted, planned }) => handOff.handOff(accepted, planned).then(
       () => "done" as const,
       (error: unknown) => logger.error({ err: error, eventId: accepted.event.id }, "hand-off to delivery failed; recovery hands the event over"),
     )));
-    const waited = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), handOffWaitMs)));
-    const result = await Promise.race([handingOff, waited]);
-    clearTimeout(timer);
+    const result = await handOffWait.within(handingOff, () => "late" as const);
     if (result !== "late") return;
     const which = items.length === 1 ? { eventId: items[0]?.accepted.event.id } : { eventIds: items.map(({ accepted }) => accepted.event.id).slice(0, 20), events: items.length };
     logger.warn({ ...which, waitedMs: handOffWaitMs }, "hand-off to delivery is slow; answered 202, recovery finishes it if it fails");

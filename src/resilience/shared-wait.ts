@@ -55,7 +55,7 @@ export function createSharedWait(ms: number, now: () => number = Date.now): Shar
             try {
               resolve(late());
             } catch (error) {
-              reject(error);
+              reject(asError(error));
             }
           },
         };
@@ -68,10 +68,15 @@ export function createSharedWait(ms: number, now: () => number = Date.now): Shar
           },
           (error: unknown) => {
             pending.expire = undefined;
-            reject(error);
+            reject(asError(error));
           },
         );
       });
     },
   };
+}
+
+/** An Error as it is; anything else thrown or rejected, wrapped (the callers' promises reject with Errors). */
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }

@@ -265,6 +265,7 @@ async function composeHub(
     rawBodyPrefixes: [RAW_BODY_PREFIX],
     routers: modules.flatMap((module) => (module.router ? [module.router] : [])),
     fastRoutes: modules.flatMap((module) => module.fastRoutes ?? []),
+    fastWrites: modules.flatMap((module) => module.fastWrites ?? []),
     formPaths: admin.formPaths,
     readiness,
     isDraining: () => draining,

@@ -1,5 +1,5 @@
 import type { Router } from "express";
-import type { FastRoute } from "./http/fast-routes.ts";
+import type { FastBodyRoute, FastRoute } from "./http/fast-routes.ts";
 
 /**
  * What a feature folder hands to the composition root (src/app.ts): its routes, whether it is
@@ -11,6 +11,8 @@ export interface HubModule {
   readonly router?: Router;
   /** Hot reads of `router` that may be answered before express (src/http/fast-routes.ts). */
   readonly fastRoutes?: readonly FastRoute[];
+  /** Hot writes of `router` that may be answered before express (src/http/fast-routes.ts). */
+  readonly fastWrites?: readonly FastBodyRoute[];
   /**
    * `"ok"` when ready; {@link degradedState} when it serves but part of it does not work (the hub
    * stays ready and `/readyz` shows why); otherwise why it is not ready.

@@ -12,7 +12,7 @@ import { eventKeys } from "./event-keys.ts";
 import { createEventStore } from "./event-store.ts";
 import type { EventEnricher, EventObserver, HandOff, PlanHandOff } from "./hub-event.ts";
 import { createIngestService, type IngestService } from "./ingest-service.ts";
-import { eventRoutes, type DeliveriesOfEvent } from "./routes.ts";
+import { eventFastWrite, eventRoutes, type DeliveriesOfEvent } from "./routes.ts";
 
 export interface EventsModuleOptions {
   config: HubConfig;
@@ -63,6 +63,7 @@ export function createEventsModule(options: EventsModuleOptions): EventsModule {
     name: "events",
     ingest,
     router: eventRoutes({ auth, validation, ingest, deliveriesOf }),
+    fastWrites: [eventFastWrite({ auth, ingest, schemas })],
     close: () => handOff.close(),
   };
 }

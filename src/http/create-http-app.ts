@@ -5,11 +5,11 @@ import type { HubMetrics } from "../observability/metrics.ts";
 import { healthRoutes, type ReadinessReport } from "../observability/health-routes.ts";
 import { docsRoutes } from "./docs-routes.ts";
 import { errorHandler } from "./error-handler.ts";
-import { jsonBody } from "./json-body.ts";
+import { createJsonBodyReader, jsonBody } from "./json-body.ts";
 import { mountRouters } from "./mount-router.ts";
 import type { OpenApiDocument } from "./openapi-document.ts";
 import { pathEncodingCheck } from "./path-encoding.ts";
-import { withFastRoutes, type FastRoute } from "./fast-routes.ts";
+import { withFastRoutes, type FastBodyRoute, type FastRoute } from "./fast-routes.ts";
 import { createBeginRequest, installRequestLogger, requestContext } from "./request-context.ts";
 import { listRoutes, routeFallback, type RouteEntry } from "./route-table.ts";
 
@@ -25,6 +25,8 @@ export interface HttpAppOptions {
   routers: readonly Router[];
   /** Reads answered before express when they can be (fast-routes.ts); each is also a route of `routers`. @defaultValue none */
   fastRoutes?: readonly FastRoute[];
+  /** Writes answered before express when they can be (fast-routes.ts); each is also a route of `routers`. @defaultValue none */
+  fastWrites?: readonly FastBodyRoute[];
   /** Paths that also take `application/x-www-form-urlencoded` bodies (HTML forms). @defaultValue none */
   formPaths?: readonly string[];
   readiness: () => Promise<ReadinessReport>;
@@ -58,5 +60,6 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 
   app.use(routeFallback(knownRoutes));
   app.use(errorHandler());
-  return { app, listener: withFastRoutes(options.fastRoutes ?? [], begin, app) };
+  const readBody = createJsonBodyReader({ limit: options.bodyLimit });
+  return { app, listener: withFastRoutes({ reads: options.fastRoutes ?? [], writes: options.fastWrites ?? [], readBody, begin }, app) };
 }

@@ -13,8 +13,11 @@ export interface RequestContextOptions {
   isDraining: () => boolean;
 }
 
-/** Starts a request's id, access-log line and duration metric; `route` names it when it finishes. */
-export type BeginRequest = (req: IncomingMessage & { id?: string }, res: ServerResponse, route: () => string) => void;
+/**
+ * Starts a request's id, access-log line and duration metric; `route` names it when it finishes.
+ * The duration counts from `receivedAt` when a fast route set it before reading the body.
+ */
+export type BeginRequest = (req: IncomingMessage & { id?: string; receivedAt?: bigint }, res: ServerResponse, route: () => string) => void;
 
 /**
  * Request id, access log and duration metric in one `finish` listener: a middleware per concern
@@ -32,7 +35,7 @@ export function createBeginRequest({ logger, httpDuration, isDraining }: Request
     child.observe(seconds);
   };
   return (req, res, route) => {
-    const started = process.hrtime.bigint();
+    const started = req.receivedAt ?? process.hrtime.bigint();
     const incoming = req.headers["x-request-id"];
     const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     // The URL as it arrived: express's routers rewrite req.url while they work.

@@ -13,6 +13,8 @@ import type { LocalFanout } from "./local-fanout.ts";
 export function createLiveFeeds({ history, fanout, logger }: { history: ChannelHistory; fanout: LocalFanout; logger: Logger }) {
   return {
     async onAccepted(accepted: readonly AcceptedEvent[]): Promise<void> {
+      // Most events publish nothing: they cost no promise.
+      if (!accepted.some(({ event }) => event.type === "chat.session.opened" || event.type === "ticket.assigned")) return;
       await Promise.all(accepted.map(async ({ event }) => {
         if (event.type === "chat.session.opened" && event.routing) {
           const data = { kind: "assignment", sessionId: event.data["sessionId"], customer: event.data["customer"], routing: event.routing, eventId: event.id };

@@ -52,6 +52,9 @@ export function createSessionLifecycle({ updater, fusion, profileOf, logger, now
   };
 
   return async (accepted) => {
+    // POST /v1/events hands over one event at a time: it needs no grouping.
+    const [only] = accepted;
+    if (accepted.length === 1 && only) return apply(only.event);
     const chat = accepted.filter(({ event }) => (CHAT_EVENT_TYPES as readonly string[]).includes(event.type));
     // One session's events in accept order; sessions in parallel.
     const bySession = new Map<string, HubEvent[]>();

@@ -79,17 +79,26 @@ export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: n
   };
 }
 
-/** One event's companion records as the script takes them (see lua/accept-event.lua): counts, then their keys and arguments. */
+/**
+ * One event's companion records as the script takes them (see lua/accept-event.lua): their counts,
+ * their keys, and their values as one JSON array of strings (the client's cost is per argument).
+ */
 function companionArguments(records: CompanionRecords | undefined, keys: string[], args: (string | number)[]): void {
   const hashes = records?.hashes ?? [];
   const indexes = records?.indexes ?? [];
   args.push(hashes.length, indexes.length);
+  if (hashes.length === 0 && indexes.length === 0) {
+    args.push("");
+    return;
+  }
+  const values: string[][] = [];
   for (const { key, fields, ttlSeconds } of hashes) {
     keys.push(key);
-    args.push(ttlSeconds, fields.length / 2, ...fields);
+    values.push([String(ttlSeconds), ...fields.map(String)]);
   }
   for (const { key, score, member, trimBelow, ttlSeconds } of indexes) {
     keys.push(key);
-    args.push(score, member, trimBelow === undefined ? "" : `(${trimBelow}`, ttlSeconds ?? "");
+    values.push([String(score), member, trimBelow === undefined ? "" : `(${trimBelow}`, ttlSeconds === undefined ? "" : String(ttlSeconds)]);
   }
+  args.push(JSON.stringify(values));
 }

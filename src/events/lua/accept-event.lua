@@ -8,13 +8,13 @@ local handoffKey = KEYS[1]
 local ttlSeconds = ARGV[1]
 local count = tonumber(ARGV[2])
 -- Per event, from ARGV[3]: its record (JSON), accepted-at (ms), id, body hash, the number of
--- companion hashes h and index entries x. Its keys, from KEYS[2]: its record, then its h hashes,
--- then the x sorted sets of its index entries. Companion records (see CompanionRecords in
--- src/events/hub-event.ts) follow the event's six arguments: per hash, its expiry in seconds, its
--- number of fields n, then n field/value pairs (the first pair only written when the hash has no
--- such field, i.e. the hash is new: otherwise the hash is left as it is); per index entry: score,
--- member, trim bound ("(<score>" removes entries scored below it, "" none) and expiry in seconds
--- ("" none).
+-- companion hashes h and index entries x, and the companion records as one JSON array (see
+-- CompanionRecords in src/events/hub-event.ts; "" when there are none): the h hashes first, each
+-- [expiry seconds, field, value, ...] (the first pair only written when the hash has no such field,
+-- i.e. the hash is new: otherwise the hash is left as it is), then the x index entries, each
+-- [score, member, trim bound ("(<score>" removes entries scored below it, "" none), expiry seconds
+-- ("" none)]. One argument, not one per value: the client's cost is per argument. Its keys, from
+-- KEYS[2]: its record, then its h hashes, then the x sorted sets of its index entries.
 
 local answers = {}
 local at = 3
@@ -22,8 +22,8 @@ local k = 2
 for e = 1, count do
   local recordKey = KEYS[k]
   local recordJson, acceptedAtMs, eventId, bodyHash = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
-  local hashCount, indexCount = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5])
-  at = at + 6
+  local hashCount, indexCount, companionJson = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5]), ARGV[at + 6]
+  at = at + 7
   if not redis.call('SET', recordKey, recordJson, 'EX', ttlSeconds, 'NX') then
     -- Only on a repeated id, so the decode costs nothing on the hot path.
     local ok, existing = pcall(cjson.decode, redis.call('GET', recordKey) or '{}')
@@ -33,35 +33,27 @@ for e = 1, count do
     else
       answers[e] = -1
     end
-    -- Skip its companion records' arguments.
-    for h = 1, hashCount do
-      at = at + 2 + 2 * tonumber(ARGV[at + 1])
-    end
-    at = at + 4 * indexCount
   else
     redis.call('ZADD', handoffKey, acceptedAtMs, eventId)
+    local companion = companionJson ~= '' and cjson.decode(companionJson) or {}
     for h = 1, hashCount do
-      local key = KEYS[k + h]
-      local expiry, fields = ARGV[at], tonumber(ARGV[at + 1])
-      if redis.call('HSETNX', key, ARGV[at + 2], ARGV[at + 3]) == 1 then
-        if fields > 1 then
-          redis.call('HSET', key, unpack(ARGV, at + 4, at + 1 + 2 * fields))
+      local key, hash = KEYS[k + h], companion[h]
+      if redis.call('HSETNX', key, hash[2], hash[3]) == 1 then
+        if #hash > 3 then
+          redis.call('HSET', key, unpack(hash, 4))
         end
-        redis.call('EXPIRE', key, expiry)
+        redis.call('EXPIRE', key, hash[1])
       end
-      at = at + 2 + 2 * fields
     end
     for i = 1, indexCount do
-      local key = KEYS[k + hashCount + i]
-      local score, member, trimBelow, expiry = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
-      redis.call('ZADD', key, score, member)
-      if trimBelow ~= '' then
-        redis.call('ZREMRANGEBYSCORE', key, '-inf', trimBelow)
+      local key, entry = KEYS[k + hashCount + i], companion[hashCount + i]
+      redis.call('ZADD', key, entry[1], entry[2])
+      if entry[3] ~= '' then
+        redis.call('ZREMRANGEBYSCORE', key, '-inf', entry[3])
       end
-      if expiry ~= '' then
-        redis.call('EXPIRE', key, expiry)
+      if entry[4] ~= '' then
+        redis.call('EXPIRE', key, entry[4])
       end
-      at = at + 4
     end
     answers[e] = 1
   end

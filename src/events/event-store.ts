@@ -81,7 +81,7 @@ export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: n
 
 /**
  * One event's companion records as the script takes them (see lua/accept-event.lua): their counts,
- * their keys, and their values as one JSON array of strings (the client's cost is per argument).
+ * their keys, and their values as one JSON array (the client's cost is per argument).
  */
 function companionArguments(records: CompanionRecords | undefined, keys: string[], args: (string | number)[]): void {
   const hashes = records?.hashes ?? [];
@@ -91,14 +91,14 @@ function companionArguments(records: CompanionRecords | undefined, keys: string[
     args.push("");
     return;
   }
-  const values: string[][] = [];
+  const values: unknown[] = [];
   for (const { key, fields, ttlSeconds } of hashes) {
     keys.push(key);
-    values.push([String(ttlSeconds), ...fields.map(String)]);
+    values.push([ttlSeconds, fields]);
   }
   for (const { key, score, member, trimBelow, ttlSeconds } of indexes) {
     keys.push(key);
-    values.push([String(score), member, trimBelow === undefined ? "" : `(${trimBelow}`, ttlSeconds === undefined ? "" : String(ttlSeconds)]);
+    values.push([score, member, trimBelow === undefined ? "" : `(${trimBelow}`, ttlSeconds ?? ""]);
   }
   args.push(JSON.stringify(values));
 }

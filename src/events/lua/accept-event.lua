@@ -10,10 +10,10 @@ local count = tonumber(ARGV[2])
 -- Per event, from ARGV[3]: its record (JSON), accepted-at (ms), id, body hash, the number of
 -- companion hashes h and index entries x, and the companion records as one JSON array (see
 -- CompanionRecords in src/events/hub-event.ts; "" when there are none): the h hashes first, each
--- [expiry seconds, field, value, ...] (the first pair only written when the hash has no such field,
--- i.e. the hash is new: otherwise the hash is left as it is), then the x index entries, each
+-- [expiry seconds, [field, value, ...]] (the first pair only written when the hash has no such
+-- field, i.e. the hash is new: otherwise the hash is left as it is), then the x index entries, each
 -- [score, member, trim bound ("(<score>" removes entries scored below it, "" none), expiry seconds
--- ("" none)]. One argument, not one per value: the client's cost is per argument. Its keys, from
+-- ("" none)]. Numbers reach Redis as Lua formats them (integers below 10^14 exactly). One argument, not one per value: the client's cost is per argument. Its keys, from
 -- KEYS[2]: its record, then its h hashes, then the x sorted sets of its index entries.
 
 local answers = {}
@@ -37,12 +37,12 @@ for e = 1, count do
     redis.call('ZADD', handoffKey, acceptedAtMs, eventId)
     local companion = companionJson ~= '' and cjson.decode(companionJson) or {}
     for h = 1, hashCount do
-      local key, hash = KEYS[k + h], companion[h]
-      if redis.call('HSETNX', key, hash[2], hash[3]) == 1 then
-        if #hash > 3 then
-          redis.call('HSET', key, unpack(hash, 4))
+      local key, expiry, fields = KEYS[k + h], companion[h][1], companion[h][2]
+      if redis.call('HSETNX', key, fields[1], fields[2]) == 1 then
+        if #fields > 2 then
+          redis.call('HSET', key, unpack(fields, 3))
         end
-        redis.call('EXPIRE', key, hash[1])
+        redis.call('EXPIRE', key, expiry)
       end
     end
     for i = 1, indexCount do

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
 import { createHttpSender, type HttpSender, type WebhookResponse } from "../../src/delivery/http-sender.ts";
 import { createSsrfGuard } from "../../src/delivery/ssrf-guard.ts";
@@ -120,4 +122,51 @@ test("close destroys every pool, also one still finishing after its eviction, an
   assert.equal(other.connections(), 1, "no new connection after close");
   await sender.close();
   slow.release();
+});
+
+/** A server on loopback answering every request with `handle`; closed after the file. */
+async function rawServer(handle: (res: ServerResponse) => void): Promise<URL> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.once("end", () => handle(res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
+}
+
+test("the answer's body is kept to its first 4 KB: a short or empty one whole, a long one cut, however it is framed", async () => {
+  const sender = createHttpSender({ guard, timeoutMs: 5000 });
+  after(() => sender.close());
+  const sendTo = (url: URL) => sender.send({ url, headers: { "content-type": "application/json" }, body: "{}" });
+  const short = await sendTo(await rawServer((res) => res.writeHead(200, { "content-length": 5 }).end("fine!")));
+  assert.deepEqual([short.ok, short.body], [true, "fine!"]);
+  const empty = await sendTo(await rawServer((res) => res.writeHead(204).end()));
+  assert.deepEqual([empty.ok, empty.statusCode, empty.body], [true, 204, ""]);
+  // Chunked, no length: read as a stream, kept to 4,096 characters, the rest drained or dropped.
+  const long = await sendTo(await rawServer((res) => {
+    res.writeHead(500);
+    for (let i = 0; i < 20; i++) res.write("x".repeat(10_000));
+    res.end();
+  }));
+  assert.deepEqual([long.ok, long.statusCode, long.body?.length], [false, 500, 4096]);
+});
+
+test("an exchange that outlasts timeoutMs fails as a transport failure, a body that trickles too, and the sender goes on", async () => {
+  const sender = createHttpSender({ guard, timeoutMs: 300 });
+  after(() => sender.close());
+  const sendTo = (url: URL) => sender.send({ url, headers: { "content-type": "application/json" }, body: "{}" });
+  const silent = await sendTo(await rawServer(() => undefined));
+  assert.deepEqual([silent.ok, silent.transportFailure, silent.error], [false, true, "no answer within 300 ms"]);
+  // Headers at once, then a byte every 100 ms, never ending: each wait is short, the whole is not.
+  const trickle = await sendTo(await rawServer((res) => {
+    res.writeHead(200);
+    const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write(".")), 100);
+  }));
+  assert.deepEqual([trickle.ok, trickle.transportFailure, trickle.error], [false, true, "no answer within 300 ms"]);
+  const after300 = await sendTo(await rawServer((res) => res.writeHead(200, { "content-length": 2 }).end("ok")));
+  assert.deepEqual([after300.ok, after300.body], [true, "ok"]);
 });

@@ -162,8 +162,9 @@ async function composeHub(
   // Live takes events' ingest, and events hand accepted events to live: bound once live exists.
   const lateLive: { module?: LiveModule } = {};
   // Besides delivery, what each accepted event is handed to (idempotent, repeated by recovery).
-  const alongside = async (accepted: readonly AcceptedEvent[]): Promise<void> => {
-    await Promise.all([lateSessions.module?.onAccepted(accepted), lateLive.module?.onAccepted(accepted)]);
+  // `sessionRead` is what the accept script read for the sessions (`readFor`), when it did.
+  const alongside = async (accepted: readonly AcceptedEvent[], sessionRead?: readonly (string | null)[]): Promise<void> => {
+    await Promise.all([lateSessions.module?.lifecycle.onAccepted(accepted, sessionRead), lateLive.module?.onAccepted(accepted)]);
   };
   const sessions = (lateSessions.module = opened(await createSessionsModule({
     config, logger, schemas, redis, registry: metrics.registry, auth, validation, ...withFaults,
@@ -182,10 +183,16 @@ async function composeHub(
     deliver: async (accepted, options) => {
       await Promise.all([delivery.deliver(accepted, options), alongside(accepted)]);
     },
-    // A planned hand-off replaces `deliver` for a new event: sessions and live take it there too.
+    // A planned hand-off replaces `deliver` for a new event: sessions and live take it there too;
+    // the session a chat event needs is read by the accept script, in the same round trip.
     plan: async (accepted) => {
       const planned = await delivery.plan(accepted);
-      return { ...planned, handOff: () => Promise.all([planned.handOff(), alongside([accepted])]) };
+      const sessionRead = lateSessions.module?.lifecycle.readFor(accepted);
+      return {
+        ...planned,
+        ...(sessionRead ? { reads: [sessionRead] } : {}),
+        handOff: (values) => Promise.all([planned.handOff(), alongside([accepted], sessionRead ? values?.[0] : undefined)]),
+      };
     },
     deliveriesOf: (eventId, limit, cursor) => delivery.deliveriesOf(eventId, limit, cursor),
   })));

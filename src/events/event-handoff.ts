@@ -3,7 +3,7 @@ import type { FaultHook } from "../fault-points.ts";
 import { createDeferredBatch } from "../redis/deferred-batch.ts";
 import { startPeriodicTask, type PeriodicTask } from "../resilience/periodic-task.ts";
 import type { EventStore } from "./event-store.ts";
-import type { AcceptedEvent, HandOff, PlannedHandOff } from "./hub-event.ts";
+import type { AcceptedEvent, CompanionValues, HandOff, PlannedHandOff } from "./hub-event.ts";
 
 export interface EventHandOffOptions {
   store: EventStore;
@@ -22,9 +22,9 @@ export interface EventHandOffOptions {
 export interface EventHandOff {
   /**
    * Hands a newly stored event to delivery (through its plan, when delivery planned one before the
-   * event was stored); its mark is cleared soon after, in a batch.
+   * event was stored, with what the plan's reads found); its mark is cleared soon after, in a batch.
    */
-  handOff(accepted: AcceptedEvent, planned?: PlannedHandOff): Promise<void>;
+  handOff(accepted: AcceptedEvent, planned?: PlannedHandOff, values?: CompanionValues): Promise<void>;
   /** Starts handing over what a dead process left marked: at once, then every half grace period. */
   start(): void;
   /** Stops recovery and sends the cleared marks still waiting. Idempotent. */
@@ -61,9 +61,9 @@ export function createEventHandOff({ store, deliver, graceMs, logger, faults, fl
   };
 
   return {
-    async handOff(accepted, planned) {
+    async handOff(accepted, planned, values) {
       await faults?.("event.stored");
-      await (planned ? planned.handOff() : deliver([accepted]));
+      await (planned ? planned.handOff(values) : deliver([accepted]));
       await faults?.("delivery.queued");
       cleared.add([accepted.event.id]);
     },

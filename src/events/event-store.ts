@@ -2,7 +2,7 @@ import type { ChainableCommander, Redis } from "ioredis";
 import { defineLuaCommand } from "../redis/lua-command.ts";
 import { execPipeline } from "../redis/exec-pipeline.ts";
 import type { EventKeys } from "./event-keys.ts";
-import type { AcceptedEvent, CompanionRecords } from "./hub-event.ts";
+import type { AcceptedEvent, CompanionRead, CompanionRecords, CompanionValues } from "./hub-event.ts";
 
 export type AcceptOutcome = "stored" | "duplicate" | "conflict";
 
@@ -13,6 +13,8 @@ export interface EventStore {
    * `conflict` (another body). `records` are written with a new event, in the same round trip.
    */
   accept(accepted: AcceptedEvent, records?: CompanionRecords): Promise<AcceptOutcome>;
+  /** As `accept`, also reading `reads` when the event is new, in the same round trip (`values` then holds what they found). */
+  acceptReading(accepted: AcceptedEvent, records: CompanionRecords | undefined, reads: readonly CompanionRead[]): Promise<{ outcome: AcceptOutcome; values?: CompanionValues }>;
   /** As `accept`, for several events in one round trip (stored in order), sent at once; one outcome per event. */
   acceptMany(items: readonly { accepted: AcceptedEvent; records?: CompanionRecords | undefined }[]): Promise<AcceptOutcome[]>;
   get(id: string): Promise<AcceptedEvent | undefined>;
@@ -26,42 +28,56 @@ interface AcceptPipeline {
   kefuAcceptEvent(...args: (string | number)[]): ChainableCommander;
 }
 
+/** Per event: 1 stored, 0 a duplicate, -1 a conflict; a stored one with reads, [1, ...their values]. */
+type AcceptAnswer = number | [number, ...(string | null)[][]];
+
 interface AcceptCommand {
   /** The number of keys first: it varies with the companion records. */
-  kefuAcceptEvent(...args: (string | number)[]): Promise<number[]>;
+  kefuAcceptEvent(...args: (string | number)[]): Promise<AcceptAnswer[]>;
+}
+
+interface AcceptItem {
+  accepted: AcceptedEvent;
+  records?: CompanionRecords | undefined;
+  reads?: readonly CompanionRead[] | undefined;
 }
 
 export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: number): EventStore {
   defineLuaCommand(redis, "kefuAcceptEvent", new URL("./lua/accept-event.lua", import.meta.url));
   const commands = redis as unknown as AcceptCommand;
-  const acceptMany = async (items: readonly { accepted: AcceptedEvent; records?: CompanionRecords | undefined }[], now: boolean): Promise<AcceptOutcome[]> => {
+  const acceptMany = async (items: readonly AcceptItem[], now: boolean): Promise<{ outcome: AcceptOutcome; values?: CompanionValues }[]> => {
     if (items.length === 0) return [];
     const keyArgs: string[] = [keys.handoff];
     const args: (string | number)[] = [dedupeSeconds, items.length];
-    for (const { accepted, records } of items) {
+    for (const { accepted, records, reads } of items) {
       const id = accepted.event.id;
       keyArgs.push(keys.event(id));
       args.push(JSON.stringify(accepted), accepted.acceptedAt, id, accepted.bodyHash ?? "");
-      companionArguments(records, keyArgs, args);
+      companionArguments(records, reads, keyArgs, args);
     }
     // One event (POST /v1/events) is auto-pipelined with the others of its turn; a batch was
     // collected by its caller already and is written at once, on a pipeline of its own
     // (auto-pipelining would hold a call made from the caller's setImmediate for another turn).
     const answers = now
-      ? ((await execPipeline((redis.pipeline() as unknown as AcceptPipeline).kefuAcceptEvent(keyArgs.length, ...keyArgs, ...args)))[0] as number[])
+      ? ((await execPipeline((redis.pipeline() as unknown as AcceptPipeline).kefuAcceptEvent(keyArgs.length, ...keyArgs, ...args)))[0] as AcceptAnswer[])
       : await commands.kefuAcceptEvent(keyArgs.length, ...keyArgs, ...args);
     return items.map((_, index) => {
       const answer = answers[index];
-      return answer === 1 ? "stored" : answer === 0 ? "duplicate" : "conflict";
+      if (Array.isArray(answer)) return { outcome: "stored", values: answer.slice(1) as (string | null)[][] };
+      return { outcome: answer === 1 ? "stored" : answer === 0 ? "duplicate" : "conflict" };
     });
   };
   const parse = (raw: unknown): AcceptedEvent | undefined => (typeof raw === "string" ? (JSON.parse(raw) as AcceptedEvent) : undefined);
   return {
     async accept(accepted, records) {
-      const [outcome] = await acceptMany([{ accepted, records }], false);
-      return outcome ?? "conflict";
+      const [answer] = await acceptMany([{ accepted, records }], false);
+      return answer?.outcome ?? "conflict";
     },
-    acceptMany: (items) => acceptMany(items, true),
+    async acceptReading(accepted, records, reads) {
+      const [answer] = await acceptMany([{ accepted, records, reads }], false);
+      return answer ?? { outcome: "conflict" };
+    },
+    acceptMany: async (items) => (await acceptMany(items, true)).map(({ outcome }) => outcome),
     async get(id) {
       return parse(await redis.get(keys.event(id)));
     },
@@ -80,14 +96,14 @@ export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: n
 }
 
 /**
- * One event's companion records as the script takes them (see lua/accept-event.lua): their counts,
- * their keys, and their values as one JSON array (the client's cost is per argument).
+ * One event's companion records and reads as the script takes them (see lua/accept-event.lua): their
+ * counts, their keys, and their values as one JSON array (the client's cost is per argument).
  */
-function companionArguments(records: CompanionRecords | undefined, keys: string[], args: (string | number)[]): void {
+function companionArguments(records: CompanionRecords | undefined, reads: readonly CompanionRead[] = [], keys: string[], args: (string | number)[]): void {
   const hashes = records?.hashes ?? [];
   const indexes = records?.indexes ?? [];
-  args.push(hashes.length, indexes.length);
-  if (hashes.length === 0 && indexes.length === 0) {
+  args.push(hashes.length, indexes.length, reads.length);
+  if (hashes.length === 0 && indexes.length === 0 && reads.length === 0) {
     args.push("");
     return;
   }
@@ -99,6 +115,10 @@ function companionArguments(records: CompanionRecords | undefined, keys: string[
   for (const { key, score, member, trimBelow, ttlSeconds } of indexes) {
     keys.push(key);
     values.push([score, member, trimBelow === undefined ? "" : `(${trimBelow}`, ttlSeconds ?? ""]);
+  }
+  for (const { key, fields } of reads) {
+    keys.push(key);
+    values.push(fields);
   }
   args.push(JSON.stringify(values));
 }

@@ -8,7 +8,7 @@ import { toFieldErrors } from "../schemas/schema-registry.ts";
 import { createSharedWait } from "../resilience/shared-wait.ts";
 import type { EventHandOff } from "./event-handoff.ts";
 import type { EventStore } from "./event-store.ts";
-import type { AcceptedEvent, EventEnricher, EventObserver, EventPriority, HubEvent, PlanHandOff, PlannedHandOff } from "./hub-event.ts";
+import type { AcceptedEvent, CompanionValues, EventEnricher, EventObserver, EventPriority, HubEvent, PlanHandOff, PlannedHandOff } from "./hub-event.ts";
 
 /** An event as posted: the envelope with `id` and `priority` optional. */
 export interface EventInput {
@@ -145,11 +145,11 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
   const accept = async (input: EventInput, only?: string): Promise<Accepted> => {
     const { accepted, planned } = await prepare(input, only);
     const { event } = accepted;
-    const outcome = await store.accept(accepted, planned?.records);
+    const { outcome, values } = planned?.reads?.length ? await store.acceptReading(accepted, planned.records, planned.reads) : { outcome: await store.accept(accepted, planned?.records), values: undefined };
     if (outcome === "conflict") throw conflict(event.id);
     if (outcome === "duplicate") return { id: event.id, duplicate: true };
     notify(event);
-    await settleHandOff(accepted, planned);
+    await settleHandOffs([{ accepted, planned, values }]);
     return { id: event.id, duplicate: false };
   };
 
@@ -172,12 +172,10 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
 
   // The event is durable and still marked once stored: a failed or slow hand-off is finished by
   // recovery, so the 202 stands either way and never waits longer than handOffWaitMs.
-  const settleHandOff = (accepted: AcceptedEvent, planned: PlannedHandOff | undefined): Promise<void> => settleHandOffs([{ accepted, planned }]);
-
   // Several events' hand-offs under one bounded wait (on the timer every hand-off wait shares).
-  const settleHandOffs = async (items: readonly { accepted: AcceptedEvent; planned: PlannedHandOff | undefined }[]): Promise<void> => {
+  const settleHandOffs = async (items: readonly { accepted: AcceptedEvent; planned: PlannedHandOff | undefined; values?: CompanionValues | undefined }[]): Promise<void> => {
     if (items.length === 0) return;
-    const handingOff = Promise.all(items.map(({ accepted, planned }) => handOff.handOff(accepted, planned).then(
+    const handingOff = Promise.all(items.map(({ accepted, planned, values }) => handOff.handOff(accepted, planned, values).then(
       () => "done" as const,
       (error: unknown) => logger.error({ err: error, eventId: accepted.event.id }, "hand-off to delivery failed; recovery hands the event over"),
     )));

@@ -32,14 +32,14 @@ export function createSessionStore(redis: Redis, keys: SessionKeys): SessionStor
   // Plain commands, not an explicit pipeline: the connection auto-pipelines, so the reads of
   // concurrent events (a chat message each) share one socket write instead of one each.
   const getMany = async (ids: readonly string[]): Promise<(SessionRecord | undefined)[]> => {
-    const values = await Promise.all(ids.map((id) => redis.hmget(keys.session(id), "v", "ctx", "win")));
+    const values = await Promise.all(ids.map((id) => redis.hmget(keys.session(id), ...SESSION_FIELDS)));
     return values.map(recordOf);
   };
 
   return {
     getMany,
     async get(sessionId) {
-      return recordOf(await redis.hmget(keys.session(sessionId), "v", "ctx", "win"));
+      return recordOf(await redis.hmget(keys.session(sessionId), ...SESSION_FIELDS));
     },
     async *openSessions(pageSize = 1000) {
       let offset = 0;
@@ -78,7 +78,11 @@ export function createSessionStore(redis: Redis, keys: SessionKeys): SessionStor
   };
 }
 
-function recordOf([version, contextJson, windowsJson]: (string | null)[]): SessionRecord | undefined {
+/** The fields of a session's hash that make its record, in the order {@link recordOf} takes them. */
+export const SESSION_FIELDS = ["v", "ctx", "win"] as const;
+
+/** The record in the values of {@link SESSION_FIELDS}; undefined when Redis has no such session. */
+export function recordOf([version, contextJson, windowsJson]: readonly (string | null | undefined)[]): SessionRecord | undefined {
   if (!version || !contextJson) return undefined;
   return { version: Number(version), contextJson, windowsJson: windowsJson ?? "{}" };
 }

@@ -32,9 +32,10 @@ export interface SessionUpdater {
   /**
    * As `change`, for a change that only ever alters a session that exists (its `mutate` answers
    * undefined without one: a chat message, a close). A session neither held nor being changed here
-   * costs one read, and nothing more when Redis has none.
+   * costs one read, and nothing more when Redis has none; `read` is that read when the caller made
+   * it already (the accept script's companion read).
    */
-  changeExisting(sessionId: string, ids: readonly string[], mutate: SessionMutation): Promise<ChangeResult>;
+  changeExisting(sessionId: string, ids: readonly string[], mutate: SessionMutation, read?: { record: SessionRecord | undefined }): Promise<ChangeResult>;
   /**
    * As `change` for several sessions (distinct ids), one Redis call per attempt; results in order.
    * May be called again before it resolved: a session's changes are applied in the order of the calls.
@@ -213,14 +214,14 @@ export function createSessionUpdater({ store, write, mirror, now = Date.now, max
   return {
     changeMany,
     change,
-    async changeExisting(sessionId, ids, mutate) {
+    async changeExisting(sessionId, ids, mutate, read) {
       // Most messages of sessions not held here are of sessions that are not open anywhere (a chat
       // system posts every message, not only those of sessions it opened through the hub): they are
       // settled by the read alone, without the bookkeeping that orders a session's changes. A read
       // that finds none while a change of the session started here meanwhile is still right: that
       // change was accepted after this one.
       if (mirror.versionOf(sessionId) === undefined && !underWay.has(sessionId)) {
-        const [record] = await store.getMany([sessionId]);
+        const record = read ? read.record : (await store.getMany([sessionId]))[0];
         if (!record) return { outcome: "unchanged", duplicates: NONE };
       }
       return change(sessionId, ids, mutate);

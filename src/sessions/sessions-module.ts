@@ -3,7 +3,6 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { HubConfig } from "../config/config.ts";
-import type { AcceptedEvent } from "../events/hub-event.ts";
 import type { FaultHook } from "../fault-points.ts";
 import type { Auth } from "../http/auth.ts";
 import type { Validation } from "../http/validate.ts";
@@ -16,7 +15,7 @@ import { createBehaviorDeadLetters } from "./dead-letters.ts";
 import { createFusionService, type FusionService } from "./fusion-service.ts";
 import { createFusionStore } from "./fusion-store.ts";
 import { startDemoBehavior, type DemoBehaviorOptions } from "./demo-behavior.ts";
-import { createSessionLifecycle } from "./session-lifecycle.ts";
+import { createSessionLifecycle, type SessionLifecycle } from "./session-lifecycle.ts";
 import { sessionKeys } from "./session-keys.ts";
 import { startIdlePacking } from "./idle-packing.ts";
 import { createSessionMirror, type SessionMirror } from "./session-mirror.ts";
@@ -46,8 +45,8 @@ export interface SessionsModuleOptions {
 }
 
 export interface SessionsModule extends HubModule {
-  /** Part of the events hand-off: opens, updates and closes sessions from chat events. */
-  onAccepted(events: readonly AcceptedEvent[]): Promise<void>;
+  /** Part of the events hand-off: opens, updates and closes sessions from chat events (session-lifecycle.ts). */
+  lifecycle: SessionLifecycle;
   /** The change feed (SSE here; the live gateway next). */
   mirror: SessionMirror;
   intake: BehaviorIntake;
@@ -77,7 +76,7 @@ export async function createSessionsModule(options: SessionsModuleOptions): Prom
   for (const outcome of BEHAVIOR_OUTCOMES) counter.inc({ source: "http", outcome }, 0);
   new Gauge({ name: "kefu_sessions_open", help: "Open sessions held in this process", registers: [registry], collect() { this.set(mirror.size()); } });
   const intake = createBehaviorIntake({ mirror, updater, fusion: () => fusion.active(), validate: schemas.validator<BehaviorEvent>("sessions/behavior-event.schema.json"), deadLetters, counter, ...(options.faults ? { faults: options.faults } : {}) });
-  const lifecycle = createSessionLifecycle({ updater, fusion: () => fusion.active(), profileOf, logger });
+  const lifecycle = createSessionLifecycle({ updater, mirror, keys, fusion: () => fusion.active(), profileOf, logger });
 
   const refreshFusion = (): void => void fusion.refresh().catch((error: unknown) => logger.error({ err: error }, "sessions: fusion refresh failed; keeping the active one"));
   const packing = config.sessionsPackIdleSeconds > 0;
@@ -115,7 +114,7 @@ export async function createSessionsModule(options: SessionsModuleOptions): Prom
     },
     router: sessionRoutes({ auth, validation, mirror, store, intake, deadLetters, fusion, heartbeatMs: config.sessionsHeartbeatMs }),
     fastRoutes: [sessionFastRoute({ auth, mirror })],
-    onAccepted: lifecycle,
+    lifecycle,
     mirror,
     intake,
     fusion,

@@ -92,6 +92,21 @@ test("companion records are written with a new event, in its one round trip, and
   assert.deepEqual(await redis.hgetall(hashKey), { createdAt: "T1", status: "delivered" }, "a duplicate writes nothing");
 });
 
+test("companion reads are made with a new event, in its one round trip, beside its records; a duplicate reads nothing", async () => {
+  const id = `evt_${randomUUID()}`;
+  const hashKey = `${prefix}:companion:${id}`;
+  const readKey = `${prefix}:read:${id}`;
+  await redis.hset(readKey, { v: "3", ctx: "{}" });
+  const records = { hashes: [{ key: hashKey, fields: ["createdAt", "T1"], ttlSeconds: 60 }], indexes: [] };
+  const reads = [{ key: readKey, fields: ["v", "ctx", "win"] }, { key: `${prefix}:read:absent`, fields: ["v"] }];
+  sent.length = 0;
+  assert.deepEqual(await store.acceptReading(accepted(id, "first", 8000), records, reads), { outcome: "stored", values: [["3", "{}", null], [null]] });
+  assert.deepEqual(sent.filter((name) => name !== "eval"), ["evalsha"]);
+  assert.deepEqual(await redis.hgetall(hashKey), { createdAt: "T1" }, "the records are written as without reads");
+  assert.deepEqual(await store.acceptReading(accepted(id, "first", 9000), records, reads), { outcome: "duplicate" });
+  assert.deepEqual(await store.acceptReading(accepted(`evt_${randomUUID()}`, "only reads", 9000), undefined, reads.slice(1)), { outcome: "stored", values: [[null]] });
+});
+
 test("a companion hash that already exists is left as it is", async () => {
   const id = `evt_${randomUUID()}`;
   const hashKey = `${prefix}:companion:${id}`;

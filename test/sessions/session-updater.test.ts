@@ -83,4 +83,24 @@ describe("the session updater", () => {
     writes[1]?.answer();
     assert.equal((await counted).outcome, "applied");
   });
+
+  it("takes a read made already (the accept script's) instead of reading again", async () => {
+    const reads: string[] = [];
+    const stored = { version: 1, contextJson: JSON.stringify(opened("b").context), windowsJson: "{}" };
+    const store = { getMany: (ids: readonly string[]) => (reads.push(...ids), Promise.resolve(ids.map(() => stored))) } as unknown as SessionStore;
+    const written: SessionChange[] = [];
+    const write = (changes: readonly SessionChange[]): Promise<ApplyOutcome[]> => {
+      written.push(...changes);
+      return Promise.resolve(changes.map((change): ApplyOutcome => ({ kind: "applied", version: change.expectedVersion + 1, body: Buffer.from(JSON.stringify(change.next.context)) })));
+    };
+    const updater = createSessionUpdater({ store, write, mirror: createSessionMirror() });
+    const message: SessionMutation = (current) =>
+      current?.context.state === "open" ? { ...current, context: { ...current.context, messageCount: current.context.messageCount + 1 } } : undefined;
+
+    assert.equal((await updater.changeExisting("ghost", ["m1"], message, { record: undefined })).outcome, "unchanged");
+    assert.deepEqual([reads, written], [[], []], "a read that found nothing settles it: no second read, no write");
+    // Found elsewhere (another instance opened it): changed as always, from Redis's state.
+    assert.equal((await updater.changeExisting("b", ["m2"], message, { record: stored })).outcome, "applied");
+    assert.deepEqual(written.map((c) => [c.next.context.sessionId, c.next.context.messageCount, c.expectedVersion]), [["b", 1, 1]]);
+  });
 });

@@ -8,12 +8,14 @@ local handoffKey = KEYS[1]
 local ttlSeconds = ARGV[1]
 local count = tonumber(ARGV[2])
 -- Per event, from ARGV[3]: its record (JSON), accepted-at (ms), id, body hash, the number of
--- companion hashes h and index entries x, and the companion records as one JSON array (see
--- CompanionRecords in src/events/hub-event.ts; "" when there are none): the h hashes first, each
+-- companion hashes h, index entries x and reads r, and the companion records as one JSON array (see
+-- CompanionRecords and CompanionRead in src/events/hub-event.ts; "" when there are none): the h hashes first, each
 -- [expiry seconds, [field, value, ...]] (the first pair only written when the hash has no such
 -- field, i.e. the hash is new: otherwise the hash is left as it is), then the x index entries, each
 -- [score, member, trim bound ("(<score>" removes entries scored below it, "" none), expiry seconds
--- ("" none)]. Numbers reach Redis as Lua formats them (integers below 10^14 exactly). One argument, not one per value: the client's cost is per argument. Its keys, from
+-- ("" none)], then the r reads, each [field, ...] (HMGET of a new event's read key). Numbers reach
+-- Redis as Lua formats them (integers below 10^14 exactly). A new event with reads answers
+-- {1, values of read 1, ...} instead of 1. One argument, not one per value: the client's cost is per argument. Its keys, from
 -- KEYS[2]: its record, then its h hashes, then the x sorted sets of its index entries.
 
 local answers = {}
@@ -22,8 +24,8 @@ local k = 2
 for e = 1, count do
   local recordKey = KEYS[k]
   local recordJson, acceptedAtMs, eventId, bodyHash = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
-  local hashCount, indexCount, companionJson = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5]), ARGV[at + 6]
-  at = at + 7
+  local hashCount, indexCount, readCount, companionJson = tonumber(ARGV[at + 4]), tonumber(ARGV[at + 5]), tonumber(ARGV[at + 6]), ARGV[at + 7]
+  at = at + 8
   if not redis.call('SET', recordKey, recordJson, 'EX', ttlSeconds, 'NX') then
     -- Only on a repeated id, so the decode costs nothing on the hot path.
     local ok, existing = pcall(cjson.decode, redis.call('GET', recordKey) or '{}')
@@ -56,7 +58,14 @@ for e = 1, count do
       end
     end
     answers[e] = 1
+    if readCount > 0 then
+      local answer = {1}
+      for r = 1, readCount do
+        answer[r + 1] = redis.call('HMGET', KEYS[k + hashCount + indexCount + r], unpack(companion[hashCount + indexCount + r]))
+      end
+      answers[e] = answer
+    end
   end
-  k = k + 1 + hashCount + indexCount
+  k = k + 1 + hashCount + indexCount + readCount
 end
 return answers

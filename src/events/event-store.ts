@@ -13,7 +13,7 @@ export interface EventStore {
    * `conflict` (another body). `records` are written with a new event, in the same round trip.
    */
   accept(accepted: AcceptedEvent, records?: CompanionRecords): Promise<AcceptOutcome>;
-  /** As `accept`, also reading `reads` when the event is new, in the same round trip (`values` then holds what they found). */
+  /** As `accept`, also reading `reads` when the event is new, in the same round trip (`values` then holds what they found, when there were any). */
   acceptReading(accepted: AcceptedEvent, records: CompanionRecords | undefined, reads: readonly CompanionRead[]): Promise<{ outcome: AcceptOutcome; values?: CompanionValues }>;
   /** As `accept`, for several events in one round trip (stored in order), sent at once; one outcome per event. */
   acceptMany(items: readonly { accepted: AcceptedEvent; records?: CompanionRecords | undefined }[]): Promise<AcceptOutcome[]>;
@@ -49,11 +49,12 @@ export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: n
     if (items.length === 0) return [];
     const keyArgs: string[] = [keys.handoff];
     const args: (string | number)[] = [dedupeSeconds, items.length];
-    for (const { accepted, records, reads } of items) {
+    for (const item of items) {
+      const { accepted } = item;
       const id = accepted.event.id;
       keyArgs.push(keys.event(id));
       args.push(JSON.stringify(accepted), accepted.acceptedAt, id, accepted.bodyHash ?? "");
-      companionArguments(records, reads, keyArgs, args);
+      companionArguments(item, keyArgs, args);
     }
     // One event (POST /v1/events) is auto-pipelined with the others of its turn; a batch was
     // collected by its caller already and is written at once, on a pipeline of its own
@@ -99,7 +100,7 @@ export function createEventStore(redis: Redis, keys: EventKeys, dedupeSeconds: n
  * One event's companion records and reads as the script takes them (see lua/accept-event.lua): their
  * counts, their keys, and their values as one JSON array (the client's cost is per argument).
  */
-function companionArguments(records: CompanionRecords | undefined, reads: readonly CompanionRead[] = [], keys: string[], args: (string | number)[]): void {
+function companionArguments({ records, reads = [] }: Pick<AcceptItem, "records" | "reads">, keys: string[], args: (string | number)[]): void {
   const hashes = records?.hashes ?? [];
   const indexes = records?.indexes ?? [];
   args.push(hashes.length, indexes.length, reads.length);

@@ -145,7 +145,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
   const accept = async (input: EventInput, only?: string): Promise<Accepted> => {
     const { accepted, planned } = await prepare(input, only);
     const { event } = accepted;
-    const { outcome, values } = planned?.reads?.length ? await store.acceptReading(accepted, planned.records, planned.reads) : { outcome: await store.accept(accepted, planned?.records), values: undefined };
+    const { outcome, values } = await store.acceptReading(accepted, planned?.records, planned?.reads ?? []);
     if (outcome === "conflict") throw conflict(event.id);
     if (outcome === "duplicate") return { id: event.id, duplicate: true };
     notify(event);

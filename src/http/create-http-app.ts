@@ -53,13 +53,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const begin = createBeginRequest({ logger: options.logger, httpDuration: options.metrics.httpDuration, isDraining: options.isDraining });
   app.use(requestContext(begin));
   app.use(pathEncodingCheck(knownRoutes));
-  app.use(jsonBody({ limit: options.bodyLimit, formPaths: new Set(options.formPaths ?? []), ...(options.rawBodyPrefixes ? { rawPathPrefixes: options.rawBodyPrefixes } : {}) }));
+  // One JSON reading for express and the fast writes, so that both parse a body alike.
+  const readBody = createJsonBodyReader({ limit: options.bodyLimit });
+  app.use(jsonBody({ limit: options.bodyLimit, read: readBody, formPaths: new Set(options.formPaths ?? []), ...(options.rawBodyPrefixes ? { rawPathPrefixes: options.rawBodyPrefixes } : {}) }));
   mountRouters(app, [healthRoutes({ readiness: options.readiness, metrics: options.metrics.registry }), ...options.routers]);
   // Last: its static-file middleware is entered by every request that reaches it.
   app.use(docsRoutes(options.openapi));
 
   app.use(routeFallback(knownRoutes));
   app.use(errorHandler());
-  const readBody = createJsonBodyReader({ limit: options.bodyLimit });
   return { app, listener: withFastRoutes({ reads: options.fastRoutes ?? [], writes: options.fastWrites ?? [], readBody, begin }, app) };
 }

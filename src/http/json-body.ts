@@ -26,6 +26,8 @@ export interface JsonBodyOptions {
    * flat string fields: the browser sign-in works without JavaScript. @defaultValue none
    */
   formPaths?: ReadonlySet<string>;
+  /** The JSON reading, when a fast route shares it (create-http-app.ts). @defaultValue one made from `limit` and `maxDepth` */
+  read?: JsonBodyReader;
 }
 
 /** Reads and parses a JSON body into `req.body`; `done` gets the error to answer, if any. */
@@ -65,8 +67,7 @@ export function handOverBody(req: IncomingMessage, outcome: { error?: unknown })
   (req as { [READ_ALREADY]?: { error?: unknown } })[READ_ALREADY] = outcome;
 }
 
-export function jsonBody({ limit, maxDepth = 64, rawPathPrefixes = [], formPaths = new Set() }: JsonBodyOptions): RequestHandler {
-  const read = createJsonBodyReader({ limit, maxDepth });
+export function jsonBody({ limit, maxDepth = 64, rawPathPrefixes = [], formPaths = new Set(), read = createJsonBodyReader({ limit, maxDepth }) }: JsonBodyOptions): RequestHandler {
   // Forms carry a key and a token or two: a small limit and few fields, flat (no qs nesting).
   const parseForm = express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 20, type: FORM_TYPE });
   return (req, res, next) => {

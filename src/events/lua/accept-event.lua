@@ -8,15 +8,16 @@ local handoffKey = KEYS[1]
 local ttlSeconds = ARGV[1]
 local count = tonumber(ARGV[2])
 -- Per event, from ARGV[3]: its record (JSON), accepted-at (ms), id, body hash, the number of
--- companion hashes h, index entries x and reads r, and the companion records as one JSON array (see
--- CompanionRecords and CompanionRead in src/events/hub-event.ts; "" when there are none): the h hashes first, each
+-- companion hashes h, index entries x and reads r, and those as one JSON array ("" when there are
+-- none; see CompanionRecords and CompanionRead in src/events/hub-event.ts). One argument, not one
+-- per value: the client's cost is per argument. In that array, the h hashes first, each
 -- [expiry seconds, [field, value, ...]] (the first pair only written when the hash has no such
--- field, i.e. the hash is new: otherwise the hash is left as it is), then the x index entries, each
+-- field, i.e. the hash is new: otherwise the hash is left as it is); then the x index entries, each
 -- [score, member, trim bound ("(<score>" removes entries scored below it, "" none), expiry seconds
--- ("" none)], then the r reads, each [field, ...] (HMGET of a new event's read key). Numbers reach
--- Redis as Lua formats them (integers below 10^14 exactly). A new event with reads answers
--- {1, values of read 1, ...} instead of 1. One argument, not one per value: the client's cost is per argument. Its keys, from
--- KEYS[2]: its record, then its h hashes, then the x sorted sets of its index entries.
+-- ("" none)]; then the r reads, each [field, ...], HMGET for a new event only. Numbers reach Redis
+-- as Lua formats them (integers below 10^14 exactly). Its keys, from KEYS[2]: its record, its h
+-- hashes, the x sorted sets of its index entries, the r hashes read. A new event with reads
+-- answers {1, values of read 1, ...} instead of 1.
 
 local answers = {}
 local at = 3
